@@ -1,0 +1,1 @@
+"""Recrue's three services (api, notifier, scheduler) and the `recrue` command."""

@@ -1,0 +1,1 @@
+"""The HTTP API: the only writer of HR decisions."""

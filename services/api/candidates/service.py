@@ -1,0 +1,52 @@
+"""Candidates."""
+
+import uuid
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
+from services.api.errors import NotFound
+from shared.models import Candidate
+
+
+def get_candidate(*, session: Session, candidate_id: uuid.UUID) -> Candidate:
+    """The candidate, or NotFound."""
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        raise NotFound(f"candidate {candidate_id} not found")
+    return candidate
+
+
+def create_candidate(*, session: Session, data: CandidateCreate) -> Candidate:
+    """Create a candidate."""
+    candidate = Candidate(**data.model_dump())
+    session.add(candidate)
+    session.flush()
+    return candidate
+
+
+def update_candidate(
+    *, session: Session, candidate_id: uuid.UUID, data: CandidateUpdate
+) -> Candidate:
+    """Change the given fields of a candidate."""
+    candidate = get_candidate(session=session, candidate_id=candidate_id)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(candidate, field, value)
+    session.flush()
+    return candidate
+
+
+def list_candidates(*, q: str | None) -> Select[tuple[Candidate]]:
+    """The query for candidates whose name or email contains `q`, by name."""
+    query = select(Candidate).order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(
+            or_(
+                Candidate.first_name.ilike(pattern),
+                Candidate.last_name.ilike(pattern),
+                Candidate.email.ilike(pattern),
+            )
+        )
+    return query

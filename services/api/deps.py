@@ -1,0 +1,70 @@
+"""Dependencies: the unit of work, the outbox publisher and the calling agent."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from services.api.api_keys.service import find_agent
+from services.api.errors import Forbidden, Unauthorized
+from shared.celery_app import make_celery
+from shared.outbox import Publish, celery_publisher, unit_of_work
+
+
+@lru_cache
+def get_publisher() -> Publish:
+    """The API's outbox publisher (a Celery producer on the configured broker)."""
+    return celery_publisher(make_celery("recrue-api"))
+
+
+def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator[Session]:
+    """One transaction per request: committed on success, then its events published."""
+    with unit_of_work(publish) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who calls: an API key's name and role."""
+
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+def current_agent(request: Request, session: SessionDep) -> Agent:
+    """The agent whose bearer key authorises the request (401 without a valid key)."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise Unauthorized("an API key is required: Authorization: Bearer <key>")
+    found = find_agent(session, key.strip())
+    if found is None:
+        raise Unauthorized("unknown or revoked API key")
+    return Agent(name=found.name, role=found.role)
+
+
+CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def roles(*allowed: str):  # type: ignore[no-untyped-def]
+    """A dependency that lets only agents with one of `allowed` roles through (403 otherwise)."""
+
+    def check(agent: CurrentAgent) -> Agent:
+        if agent.role not in allowed:
+            raise Forbidden(f"role '{agent.role}' may not do this", required=list(allowed))
+        return agent
+
+    return Depends(check)
+
+
+HR = Annotated[Agent, roles("admin", "hr")]
+Reader = Annotated[Agent, roles("admin", "hr", "viewer")]

@@ -1,0 +1,52 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from services.api.errors import problem
+from shared.celery_app import make_celery
+from shared.db import get_engine
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+def _check_database() -> str | None:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _check_broker() -> str | None:
+    try:
+        with make_celery("recrue-readyz").connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@router.get("/readyz", response_model=None)
+def readyz() -> JSONResponse | dict[str, object]:
+    """The database and the broker answer."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    if any(checks.values()):
+        failing = {name: error for name, error in checks.items() if error}
+        return problem(503, "not-ready", "Not ready", "a dependency is unreachable", checks=failing)
+    return {"status": "ready", "checks": {name: "ok" for name in checks}}
+
+
+@router.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text exposition."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

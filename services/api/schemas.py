@@ -1,0 +1,31 @@
+"""Schema pieces shared by several resources."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Times go out in UTC, whatever offset they came in with.
+UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+class Resource(BaseModel):
+    """What every resource carries."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    created_at: UTCDateTime
+    updated_at: UTCDateTime
+
+
+class Input(BaseModel):
+    """A request body: unknown fields are refused so that typos are not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -1,0 +1,127 @@
+"""Trials of a job and the invitation of dossiers to them."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.api.errors import Conflict, Invalid, NotFound
+from services.api.jobs.service import get_job
+from services.api.trials.schemas import InvitationRequest, TrialCreate
+from shared import history
+from shared.models import Dossier, Participation, Trial
+from shared.outbox import add_event
+from shared.tasks import SEND_INVITATION, SendInvitation
+from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
+
+
+def get_trial(*, session: Session, trial_id: uuid.UUID) -> Trial:
+    """The trial, or NotFound."""
+    trial = session.get(Trial, trial_id)
+    if trial is None:
+        raise NotFound(f"trial {trial_id} not found")
+    return trial
+
+
+def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Trial:
+    """Plan a trial for a job."""
+    get_job(session=session, job_id=job_id)
+    trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking"}))
+    session.add(trial)
+    session.flush()
+    return trial
+
+
+def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
+    """The trials of a job, in time order."""
+    get_job(session=session, job_id=job_id)
+    return session.scalars(
+        select(Trial).where(Trial.job_id == job_id).order_by(Trial.starts_at, Trial.id)
+    ).all()
+
+
+def list_participations(*, session: Session, trial_id: uuid.UUID) -> Sequence[Participation]:
+    """Who is invited to a trial, and their answers."""
+    get_trial(session=session, trial_id=trial_id)
+    return session.scalars(
+        select(Participation)
+        .where(Participation.trial_id == trial_id)
+        .order_by(Participation.created_at, Participation.id)
+    ).all()
+
+
+def _dossiers_to_invite(
+    session: Session, trial: Trial, request: InvitationRequest
+) -> Sequence[Dossier]:
+    if request.all_eligible:
+        return session.scalars(
+            select(Dossier).where(
+                Dossier.job_id == trial.job_id, Dossier.status.in_(INVITABLE_DOSSIER_STATES)
+            )
+        ).all()
+    assert request.dossier_ids is not None
+    wanted = list(dict.fromkeys(request.dossier_ids))
+    found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)
+    dossiers = [found[i] for i in wanted]
+    for dossier in dossiers:
+        if dossier.job_id != trial.job_id:
+            raise Invalid(f"dossier {dossier.id} is not for this trial's job", field="dossier_ids")
+        if dossier.status not in INVITABLE_DOSSIER_STATES:
+            raise Conflict(
+                f"dossier {dossier.id} is {dossier.status}: it cannot be invited",
+                state=dossier.status,
+                dossier_id=dossier.id,
+            )
+    return dossiers
+
+
+def invite(
+    *, session: Session, trial_id: uuid.UUID, request: InvitationRequest, actor: str
+) -> tuple[list[Participation], list[uuid.UUID]]:
+    """Invite dossiers to a trial; the scheduler builds and sends each calendar invitation."""
+    trial = get_trial(session=session, trial_id=trial_id)
+    if trial.status != "planned":
+        raise Conflict(f"trial is {trial.status}: it cannot invite", state=trial.status)
+    dossiers = _dossiers_to_invite(session, trial, request)
+    already = set(
+        session.scalars(
+            select(Participation.dossier_id).where(
+                Participation.trial_id == trial.id,
+                Participation.dossier_id.in_([d.id for d in dossiers]),
+            )
+        )
+    )
+    invited: list[Participation] = []
+    for dossier in dossiers:
+        if dossier.id in already:
+            continue
+        participation = Participation(
+            id=uuid.uuid4(),
+            trial_id=trial.id,
+            dossier_id=dossier.id,
+            status=ParticipationStatus.INVITED,
+            starts_at=trial.starts_at,
+            response_deadline=trial.response_deadline,
+            sequence=0,
+        )
+        session.add(participation)
+        invited.append(participation)
+        history.record(
+            session,
+            actor=actor,
+            action="invited_to_trial",
+            dossier_id=dossier.id,
+            after={"trial_id": str(trial.id), "participation_id": str(participation.id)},
+        )
+        add_event(
+            session,
+            task_name=SEND_INVITATION,
+            payload=SendInvitation(participation_id=participation.id, sequence=0),
+            idempotency_key=f"invitation:{participation.id}:0",
+        )
+    session.flush()
+    return invited, [d.id for d in dossiers if d.id in already]

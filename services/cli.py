@@ -1,0 +1,197 @@
+"""`recrue`: run the stack, migrate, create API keys, start a worker or beat."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from shared.settings import get_settings
+
+app = typer.Typer(help="Recrue: recruitment back end.", no_args_is_help=True)
+
+
+class Worker(StrEnum):
+    notifier = "notifier"
+    scheduler = "scheduler"
+
+
+WORKER_QUEUES = {Worker.notifier: "notifications", Worker.scheduler: "scheduling"}
+
+
+@app.command()
+def migrate() -> None:
+    """Migrate the database (DATABASE_URL) to the newest schema."""
+    from services.api.migrations import upgrade_to_head
+
+    upgrade_to_head()
+    typer.echo("database migrated to head")
+
+
+@app.command("create-api-key")
+def create_api_key(
+    name: Annotated[str, typer.Option(help="who or what uses the key")],
+    role: Annotated[str, typer.Option(help="admin, hr, examiner or viewer")],
+) -> None:
+    """Create an API key and print it (only once: just its hash is stored)."""
+    from services.api.api_keys.service import ROLES
+    from services.api.api_keys.service import create_api_key as create
+    from shared.db import session_scope
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    with session_scope() as session:
+        key = create(session=session, name=name, role=role)
+    typer.echo(key)
+
+
+@app.command()
+def api(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="port (default: API_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "services.api.main:app",
+        host=host,
+        port=port or get_settings().api_port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker(
+    kind: Annotated[Worker, typer.Argument(help="which worker")],
+    concurrency: Annotated[int, typer.Option(help="processes")] = 2,
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Start a Celery worker for the notifier or the scheduler."""
+    if kind is Worker.notifier:
+        from services.notifier.worker import app as celery_app
+    else:
+        from services.scheduler.worker import app as celery_app
+    celery_app.worker_main(
+        [
+            "worker",
+            f"--queues={WORKER_QUEUES[kind]}",
+            f"--hostname={kind.value}@%h",
+            f"--concurrency={concurrency}",
+            f"--loglevel={loglevel}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
+    """Start Celery beat: the outbox relay and, later, the deadline sweeps."""
+    from services.scheduler.worker import app as celery_app
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    schedule = settings.var_dir / "beat-schedule"
+    celery_app.start(["beat", f"--schedule={schedule}", f"--loglevel={loglevel}"])
+
+
+def _pipe(name: str, stream: object) -> None:
+    for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
+        sys.stdout.write(f"{name:<10}| {line}")
+        sys.stdout.flush()
+
+
+def _wait_for_api(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+@app.command()
+def run(
+    concurrency: Annotated[int, typer.Option(help="processes per worker")] = 2,
+) -> None:
+    """Migrate, then run the api, both workers and beat as separate processes (Ctrl-C stops)."""
+    settings = get_settings()
+    migrate()
+    commands = {
+        "api": ["api"],
+        "notifier": ["worker", "notifier", f"--concurrency={concurrency}"],
+        "scheduler": ["worker", "scheduler", f"--concurrency={concurrency}"],
+        "beat": ["beat"],
+    }
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes: dict[str, subprocess.Popen[str]] = {}
+    for name, args in commands.items():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        processes[name] = process
+        threading.Thread(target=_pipe, args=(name, process.stdout), daemon=True).start()
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        if _wait_for_api(settings.api_port, timeout=60):
+            base = f"http://127.0.0.1:{settings.api_port}"
+            mail = (
+                f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+                if settings.smtp_host
+                else str(settings.resolved_mail_dir)
+            )
+            typer.echo(
+                "\nRecrue is running.\n"
+                f"  API docs:  {base}/docs\n"
+                f"  health:    {base}/readyz\n"
+                f"  mail:      {mail}\n"
+                f"  database:  {settings.resolved_database_url}\n"
+                f"  broker:    {settings.resolved_broker_url}\n"
+                "  API key:   .venv/bin/recrue create-api-key --name me --role admin\n"
+                "Ctrl-C stops everything.\n"
+            )
+        while not stopping.is_set():
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    typer.echo(
+                        f"{name} stopped (exit {process.returncode}): stopping all", err=True
+                    )
+                    stopping.set()
+            stopping.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_all(processes)
+
+
+def _stop_all(processes: dict[str, subprocess.Popen[str]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+if __name__ == "__main__":
+    app()

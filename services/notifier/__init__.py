@@ -1,0 +1,1 @@
+"""The notifier: renders and sends every email, and keeps its delivery state."""

@@ -1,0 +1,1 @@
+"""The scheduler: owns time (deadlines, reminders, postponements) and builds the calendars."""

@@ -1,0 +1,23 @@
+"""The scheduler's tasks: validate the payload, call a function, let the retry policy act."""
+
+from datetime import timedelta
+
+from services.scheduler.invitations import send_invitation as build_and_queue_invitation
+from services.scheduler.worker import app
+from shared.outbox import celery_publisher, relay
+from shared.settings import get_settings
+from shared.tasks import RELAY_OUTBOX, SEND_INVITATION, SendInvitation
+
+publish = celery_publisher(app)
+
+
+@app.task(name=SEND_INVITATION, autoretry_for=(Exception,), retry_backoff=True, max_retries=10)
+def send_invitation(**payload: object) -> None:
+    invitation = SendInvitation.model_validate(payload)
+    build_and_queue_invitation(invitation, publish=publish)
+
+
+@app.task(name=RELAY_OUTBOX, acks_late=False)
+def relay_outbox() -> int:
+    grace = timedelta(seconds=get_settings().outbox_relay_grace_seconds)
+    return relay(publish, grace=grace)

@@ -1,0 +1,11 @@
+"""The scheduler's Celery app and beat schedule: `celery -A services.scheduler.worker worker`."""
+
+from shared.celery_app import make_celery
+from shared.settings import get_settings
+from shared.tasks import RELAY_OUTBOX
+
+app = make_celery("scheduler")
+app.conf.include = ["services.scheduler.tasks"]
+app.conf.beat_schedule = {
+    "relay-outbox": {"task": RELAY_OUTBOX, "schedule": get_settings().outbox_relay_seconds},
+}

@@ -1,0 +1,1 @@
+"""Code common to the three Recrue services: settings, models, workflow, outbox, tasks."""

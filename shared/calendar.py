@@ -1,0 +1,304 @@
+"""Pure iCalendar (RFC 5545 / iTIP RFC 5546) builder for trial invitations.
+
+Data in, bytes out: no clock, no I/O, so the same participation always yields the same bytes.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+PRODID = "-//Recrue//Recrue//EN"
+
+# Zones that must be written as Z times: a VTIMEZONE for UTC only adds room for client bugs.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC"})
+
+# Observances are anchored in 1970 like tzurl.org, Apple and Thunderbird do, so an event early in
+# its year is never before the first onset (which leaves clients guessing the offset).
+_ANCHOR_YEAR = 1970
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_HOUR = timedelta(hours=1)
+_MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    uid: str  # stable per participation, e.g. "3f0c...@recrue"
+    sequence: int  # 0 for first invite, raised on each update
+    summary: str
+    description: str  # the trial's extra information ("bring your laptop")
+    location: str
+    starts_at: datetime  # timezone-aware (any tz)
+    duration: timedelta
+    timezone: str  # IANA name of the trial, e.g. "Europe/Brussels"
+    organizer_email: str
+    organizer_name: str
+    attendee_email: str
+    attendee_name: str
+    stamp: datetime  # aware, used for DTSTAMP (passed in so the builder stays pure)
+    cancelled: bool = False
+
+
+def build_request(event: TrialEvent) -> bytes:
+    """Return an iTIP REQUEST (invitation or update) for the event as iCalendar bytes."""
+    if event.cancelled:
+        # A REQUEST for a cancelled trial would put it back in the attendee's calendar.
+        raise ValueError("event is cancelled: use build_cancel()")
+    return _build(event, method="REQUEST", status="CONFIRMED")
+
+
+def build_cancel(event: TrialEvent) -> bytes:
+    """Return an iTIP CANCEL for the event as iCalendar bytes."""
+    return _build(event, method="CANCEL", status="CANCELLED")
+
+
+def vtimezone(tzid: str, year: int) -> icalendar.Timezone | None:
+    """Return an RRULE-based VTIMEZONE valid for ``year`` and the next, or None if irregular."""
+    tz = ZoneInfo(tzid)
+    window_start = datetime(year, 1, 1, tzinfo=UTC)
+    window_end = datetime(year + 2, 1, 1, tzinfo=UTC)
+    actual = _transitions(tz, window_start, window_end)
+
+    anchor_year = min(_ANCHOR_YEAR, year - 1)
+
+    if not actual:
+        component = icalendar.Timezone()
+        component.add("tzid", tzid)
+        offset = _offset(tz, window_start)
+        name = window_start.astimezone(tz).tzname() or tzid
+        component.add_component(
+            _observance("STANDARD", datetime(anchor_year, 1, 1), offset, offset, name, rrule=None)
+        )
+        return component
+
+    first_year = [t for t in actual if t.utc < datetime(year + 1, 1, 1, tzinfo=UTC)]
+    if len(first_year) != 2:
+        return None
+    rules = _fit_rules(first_year, actual, window_start, window_end)
+    if rules is None:
+        return None
+
+    component = icalendar.Timezone()
+    component.add("tzid", tzid)
+    for rule in sorted(rules, key=lambda r: r.offset_to):
+        # The larger offset is summer time; zoneinfo's dst() is unreliable for negative-DST zones
+        # such as Europe/Dublin.
+        kind = "DAYLIGHT" if rule.offset_to > rule.offset_from else "STANDARD"
+        onset = _nth_weekday(anchor_year, rule.month, rule.weekday, rule.ordinal)
+        component.add_component(
+            _observance(
+                kind,
+                datetime.combine(onset, rule.local_time),
+                rule.offset_from,
+                rule.offset_to,
+                rule.name,
+                rrule={
+                    "FREQ": "YEARLY",
+                    "BYMONTH": rule.month,
+                    "BYDAY": f"{rule.ordinal}{_WEEKDAYS[rule.weekday]}",
+                },
+            )
+        )
+    return component
+
+
+def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
+    if event.starts_at.utcoffset() is None or event.stamp.utcoffset() is None:
+        raise ValueError("starts_at and stamp must be timezone-aware")
+
+    # Add the duration on the UTC instant: aware arithmetic in a local zone adds wall-clock time,
+    # which is an hour off when the trial spans a DST change.
+    start_utc = event.starts_at.astimezone(UTC)
+    end_utc = start_utc + event.duration
+
+    tz_component = None
+    if event.timezone not in _UTC_NAMES:
+        tz = ZoneInfo(event.timezone)
+        local_start, local_end = start_utc.astimezone(tz), end_utc.astimezone(tz)
+        # RFC 5545 reads a repeated wall-clock time as its first occurrence, so an instant in the
+        # second pass of a fall-back hour can only be written in UTC.
+        if _is_first_occurrence(local_start) and _is_first_occurrence(local_end):
+            tz_component = vtimezone(event.timezone, local_start.year)
+
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", method)
+
+    vevent = icalendar.Event()
+    vevent.add("uid", event.uid)
+    vevent.add("sequence", event.sequence)
+    vevent.add("dtstamp", event.stamp.astimezone(UTC))
+    if tz_component is None:
+        vevent.add("dtstart", start_utc)
+        vevent.add("dtend", end_utc)
+    else:
+        cal.add_component(tz_component)
+        # icalendar writes TZID=<ZoneInfo key>, which is exactly the TZID of the VTIMEZONE above.
+        vevent.add("dtstart", local_start)
+        vevent.add("dtend", local_end)
+    vevent.add("summary", event.summary)
+    vevent.add("description", event.description)
+    vevent.add("location", event.location)
+    vevent.add("status", status)
+    vevent.add("transp", "OPAQUE")
+    vevent.add("organizer", _address(event.organizer_email, event.organizer_name))
+    vevent.add(
+        "attendee",
+        _address(
+            event.attendee_email,
+            event.attendee_name,
+            CUTYPE="INDIVIDUAL",
+            ROLE="REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="TRUE",
+        ),
+    )
+    cal.add_component(vevent)
+    return cal.to_ical()
+
+
+def _is_first_occurrence(local: datetime) -> bool:
+    return local.replace(fold=0).utcoffset() == local.utcoffset()
+
+
+def _address(email: str, name: str, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _observance(
+    kind: str,
+    start: datetime,
+    offset_from: timedelta,
+    offset_to: timedelta,
+    name: str,
+    rrule: dict[str, object] | None,
+) -> icalendar.TimezoneStandard | icalendar.TimezoneDaylight:
+    observance = (
+        icalendar.TimezoneDaylight() if kind == "DAYLIGHT" else icalendar.TimezoneStandard()
+    )
+    observance.add("dtstart", start)
+    observance.add("tzoffsetfrom", offset_from)
+    observance.add("tzoffsetto", offset_to)
+    observance.add("tzname", name)
+    if rrule is not None:
+        observance.add("rrule", rrule)
+    return observance
+
+
+@dataclass(frozen=True)
+class _Transition:
+    utc: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    month: int
+    weekday: int  # 0 = Monday, as date.weekday()
+    ordinal: int  # 1..4, or -1 for the last such weekday of the month
+    local_time: time  # wall-clock time before the change, as VTIMEZONE DTSTART wants it
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+
+
+def _offset(tz: ZoneInfo, instant: datetime) -> timedelta:
+    offset = instant.astimezone(tz).utcoffset()
+    assert offset is not None  # a ZoneInfo always knows the offset of a UTC instant
+    return offset
+
+
+def _transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[_Transition]:
+    # zoneinfo does not expose its transition table, so probe it: hour steps find the change,
+    # minute steps pin it down (some zones change on the half hour, e.g. Australia/Lord_Howe).
+    found: list[_Transition] = []
+    previous, previous_offset = start, _offset(tz, start)
+    instant = start + _HOUR
+    while instant <= end:
+        offset = _offset(tz, instant)
+        if offset != previous_offset:
+            onset = previous + _MINUTE
+            while _offset(tz, onset) == previous_offset:
+                onset += _MINUTE
+            found.append(
+                _Transition(onset, previous_offset, offset, onset.astimezone(tz).tzname() or "")
+            )
+        previous, previous_offset = instant, offset
+        instant += _HOUR
+    return [t for t in found if t.utc < end]
+
+
+def _candidates(transition: _Transition) -> list[_Rule]:
+    local = (transition.utc + transition.offset_from).replace(tzinfo=None)
+    day = local.day
+    last_day = _stdlib_calendar.monthrange(local.year, local.month)[1]
+    ordinals = []
+    # Prefer "last": it is how most rules are written, and a 4th Sunday that is also the last
+    # one is ambiguous until another year is checked.
+    if day + 7 > last_day:
+        ordinals.append(-1)
+    if (day - 1) // 7 + 1 <= 4:
+        ordinals.append((day - 1) // 7 + 1)
+    return [
+        _Rule(
+            local.month,
+            local.weekday(),
+            ordinal,
+            local.time(),
+            transition.offset_from,
+            transition.offset_to,
+            transition.name,
+        )
+        for ordinal in ordinals
+    ]
+
+
+def _fit_rules(
+    first_year: list[_Transition],
+    actual: list[_Transition],
+    window_start: datetime,
+    window_end: datetime,
+) -> tuple[_Rule, ...] | None:
+    wanted = {(t.utc, t.offset_from, t.offset_to) for t in actual}
+    for rules in itertools.product(*(_candidates(t) for t in first_year)):
+        if _expand(rules, window_start, window_end) == wanted and len(wanted) == len(actual):
+            return rules
+    return None
+
+
+def _expand(
+    rules: tuple[_Rule, ...], window_start: datetime, window_end: datetime
+) -> set[tuple[datetime, timedelta, timedelta]]:
+    expanded = set()
+    # One year of margin either side: a local-time onset can fall in the neighbouring UTC year.
+    for year in range(window_start.year - 1, window_end.year + 1):
+        for rule in rules:
+            local = datetime.combine(
+                _nth_weekday(year, rule.month, rule.weekday, rule.ordinal), rule.local_time
+            )
+            instant = (local - rule.offset_from).replace(tzinfo=UTC)
+            if window_start <= instant < window_end:
+                expanded.add((instant, rule.offset_from, rule.offset_to))
+    return expanded
+
+
+def _nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> date:
+    if ordinal == -1:
+        last = date(year, month, _stdlib_calendar.monthrange(year, month)[1])
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (ordinal - 1))

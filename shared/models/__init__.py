@@ -1,0 +1,27 @@
+"""All tables, imported here so that `Base.metadata` knows every one."""
+
+from shared.models.api_key import ApiKey
+from shared.models.application import Application
+from shared.models.base import Base, utcnow
+from shared.models.candidate import Candidate
+from shared.models.dossier import Dossier
+from shared.models.history import HistoryEntry
+from shared.models.job import Job
+from shared.models.message import Message
+from shared.models.outbox import OutboxEvent
+from shared.models.trial import Participation, Trial
+
+__all__ = [
+    "ApiKey",
+    "Application",
+    "Base",
+    "Candidate",
+    "Dossier",
+    "HistoryEntry",
+    "Job",
+    "Message",
+    "OutboxEvent",
+    "Participation",
+    "Trial",
+    "utcnow",
+]

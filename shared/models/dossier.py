@@ -1,0 +1,36 @@
+"""Dossiers: one candidate's file for one job, made when HR validates the application."""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.models.application import Application
+from shared.models.base import Base, Timestamped
+from shared.models.candidate import Candidate
+from shared.models.job import Job
+
+if TYPE_CHECKING:
+    from shared.models.trial import Participation
+
+
+class Dossier(Timestamped, Base):
+    __tablename__ = "dossiers"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
+    candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("candidates.id"), index=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
+    status: Mapped[str] = mapped_column(String(30), default="open", index=True)
+    applied_at: Mapped[datetime]
+    summary: Mapped[str | None] = mapped_column(Text)
+    global_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+    application: Mapped[Application] = relationship(back_populates="dossier")
+    candidate: Mapped[Candidate] = relationship(lazy="joined")
+    job: Mapped[Job] = relationship(lazy="joined")
+    participations: Mapped[list["Participation"]] = relationship(
+        back_populates="dossier", lazy="selectin", order_by="Participation.starts_at"
+    )

@@ -1,0 +1,21 @@
+"""Job offers (emploi / poste) and their campaign."""
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, Timestamped
+
+
+class Job(Timestamped, Base):
+    __tablename__ = "jobs"
+
+    title: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    department: Mapped[str | None] = mapped_column(String(200))
+    year: Mapped[int] = mapped_column(index=True)
+    campaign: Mapped[str | None] = mapped_column(String(100), index=True)
+    opens_at: Mapped[datetime | None]
+    closes_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="open")

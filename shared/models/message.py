@@ -1,0 +1,31 @@
+"""Emails: one row per message, with its idempotency key and delivery state."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, Timestamped
+
+
+class Message(Timestamped, Base):
+    __tablename__ = "messages"
+
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    language: Mapped[str] = mapped_column(String(2))
+    candidate_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("candidates.id"))
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    application_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applications.id"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    to_name: Mapped[str] = mapped_column(String(400), default="")
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    calendar_method: Mapped[str | None] = mapped_column(String(10))
+    calendar_ics: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_response: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,64 @@
+"""One settings class; the environment names are those of API.md."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment (and a `.env` file if present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(default=Path("var"), description="where the embedded run keeps its files")
+    database_url: str = ""
+    broker_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = 30.0
+    mail_from: str = "Recrue RH <rh@recrue.local>"
+    mail_dir: Path | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = "change-me"
+    api_port: int = 8000
+    default_timezone: str = "Europe/Brussels"
+    outbox_relay_seconds: float = 5.0
+    outbox_relay_grace_seconds: float = 2.0
+
+    @property
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the embedded SQLite file under var/."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'recrue.db').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        """BROKER_URL, or kombu's filesystem transport (the embedded broker)."""
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        """Folder of the embedded broker's queues."""
+        return (self.var_dir / "broker").resolve()
+
+    @property
+    def resolved_mail_dir(self) -> Path:
+        """MAIL_DIR, or var/mail: the embedded sink writes one .eml file per email there."""
+        return (self.mail_dir or self.var_dir / "mail").resolve()
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.resolved_broker_url.startswith("filesystem")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear the cache after changing the environment)."""
+    return Settings()

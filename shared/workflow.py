@@ -1,0 +1,94 @@
+"""The state machines of applications, dossiers and participations: pure functions."""
+
+from enum import StrEnum
+
+
+class TransitionRefused(Exception):
+    """An action that the current state does not allow (the API answers 409)."""
+
+    def __init__(self, entity: str, state: str, action: str) -> None:
+        super().__init__(f"cannot {action}: the {entity} is '{state}'")
+        self.entity = entity
+        self.state = state
+        self.action = action
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    RESUBMITTED = "resubmitted"
+    VALIDATED = "validated"
+    UNAVAILABLE = "unavailable"
+    REJECTED = "rejected"
+
+
+class DossierStatus(StrEnum):
+    OPEN = "open"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    AWAITING_DELIBERATION = "awaiting_deliberation"
+    RETAINED = "retained"
+    RESERVE = "reserve"
+    NOT_RETAINED = "not_retained"
+    OFFER_ACCEPTED = "offer_accepted"
+    OFFER_DECLINED = "offer_declined"
+    HIRED = "hired"
+    LEFT = "left"
+    NO_SHOW = "no_show"
+    WITHDRAWN = "withdrawn"
+
+
+class ParticipationStatus(StrEnum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+A = ApplicationStatus
+D = DossierStatus
+P = ParticipationStatus
+
+APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "validate": (frozenset({A.SUBMITTED, A.RESUBMITTED}), A.VALIDATED),
+}
+
+_BEFORE_HIRED = frozenset(D) - {D.HIRED, D.LEFT, D.WITHDRAWN, D.REJECTED, D.NOT_RETAINED}
+
+DOSSIER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "reject": (frozenset({D.OPEN, D.FAILED}), D.REJECTED),
+    "await_deliberation": (frozenset({D.OPEN}), D.AWAITING_DELIBERATION),
+    "fail": (frozenset({D.OPEN}), D.FAILED),
+    "retain": (frozenset({D.AWAITING_DELIBERATION, D.RESERVE}), D.RETAINED),
+    "put_in_reserve": (frozenset({D.AWAITING_DELIBERATION}), D.RESERVE),
+    "not_retain": (frozenset({D.AWAITING_DELIBERATION}), D.NOT_RETAINED),
+    "accept_offer": (frozenset({D.RETAINED}), D.OFFER_ACCEPTED),
+    "decline_offer": (frozenset({D.RETAINED}), D.OFFER_DECLINED),
+    "hire": (frozenset({D.OFFER_ACCEPTED}), D.HIRED),
+    "no_show": (frozenset({D.OFFER_ACCEPTED}), D.NO_SHOW),
+    "leave": (frozenset({D.HIRED}), D.LEFT),
+    "withdraw": (_BEFORE_HIRED, D.WITHDRAWN),
+}
+
+# Dossiers that can still be invited to a trial.
+INVITABLE_DOSSIER_STATES = frozenset({D.OPEN})
+
+
+def _apply(
+    machine: dict[str, tuple[frozenset[str], str]], entity: str, state: str, action: str
+) -> str:
+    allowed_from, target = machine[action]
+    if state not in allowed_from:
+        raise TransitionRefused(entity, state, action)
+    return target
+
+
+def application_transition(state: str, action: str) -> str:
+    """The application's next state after `action`, or TransitionRefused."""
+    return _apply(APPLICATION_TRANSITIONS, "application", state, action)
+
+
+def dossier_transition(state: str, action: str) -> str:
+    """The dossier's next state after `action`, or TransitionRefused."""
+    return _apply(DOSSIER_TRANSITIONS, "dossier", state, action)
