@@ -11,6 +11,7 @@ from services.api.candidates.router import router as candidates
 from services.api.dossiers.router import router as dossiers
 from services.api.health.router import router as health
 from services.api.jobs.router import router as jobs
+from services.api.messages.router import router as messages
 from services.api.trials.router import router as trials
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -26,7 +27,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.include_router(health)
-    for router in (jobs, candidates, applications, dossiers, trials):
+    for router in (jobs, candidates, applications, dossiers, trials, messages):
         app.include_router(router, prefix="/api/v1")
 
     @app.middleware("http")

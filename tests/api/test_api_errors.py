@@ -1,0 +1,151 @@
+"""Bad input gets a 4xx problem+json answer, never a 500."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = dict(response.json())
+    assert body["status"] == status
+    assert body["type"].startswith("urn:recrue:problem:")
+    assert body["title"] and body["detail"]
+    return body
+
+
+def test_no_key_is_401(client: Any) -> None:
+    response = client.get("/api/v1/jobs")
+    assert_problem(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_unknown_key_is_401(client: Any) -> None:
+    assert_problem(client.get("/api/v1/jobs", headers={"Authorization": "Bearer rk_nope"}), 401)
+
+
+def test_viewer_cannot_write(client: Any, api_key: Any) -> None:
+    viewer = api_key("viewer")
+    response = client.post("/api/v1/jobs", json={}, headers=viewer)
+    body = assert_problem(response, 403)
+    assert "viewer" in body["detail"]
+    assert client.get("/api/v1/jobs", headers=viewer).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/jobs/{id}",
+        "/api/v1/candidates/{id}",
+        "/api/v1/applications/{id}",
+        "/api/v1/dossiers/{id}",
+        "/api/v1/dossiers/{id}/history",
+        "/api/v1/trials/{id}",
+        "/api/v1/trials/{id}/participations",
+        "/api/v1/jobs/{id}/trials",
+    ],
+)
+def test_unknown_ids_are_404(client: Any, hr: dict[str, str], path: str) -> None:
+    body = assert_problem(client.get(path.format(id=uuid.uuid4()), headers=hr), 404)
+    assert "not found" in body["detail"]
+
+
+def test_unknown_id_in_an_action_is_404(client: Any, hr: dict[str, str]) -> None:
+    assert_problem(client.post(f"/api/v1/applications/{uuid.uuid4()}/validate", headers=hr), 404)
+
+
+def test_malformed_id_is_422(client: Any, hr: dict[str, str]) -> None:
+    body = assert_problem(client.get("/api/v1/jobs/not-a-uuid", headers=hr), 422)
+    assert body["errors"][0]["loc"] == ["path", "job_id"]
+
+
+def test_wrong_types_name_the_fields(client: Any, hr: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/jobs", json={"title": "", "reference": 12, "year": "soon"}, headers=hr
+    )
+    body = assert_problem(response, 422)
+    fields = {tuple(e["loc"]) for e in body["errors"]}
+    assert {("body", "title"), ("body", "reference"), ("body", "year")} <= fields
+
+
+def test_body_that_is_not_json_is_422(client: Any, hr: dict[str, str]) -> None:
+    response = client.post(
+        "/api/v1/jobs", content=b"{not json", headers={**hr, "content-type": "application/json"}
+    )
+    assert_problem(response, 422)
+
+
+def test_unknown_fields_are_refused(client: Any, hr: dict[str, str]) -> None:
+    body = {"title": "Juriste", "reference": "J-1", "year": 2026, "salary": 3}
+    assert_problem(client.post("/api/v1/jobs", json=body, headers=hr), 422)
+
+
+def test_times_without_offset_are_refused(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    body = {
+        "kind": "written",
+        "title": "Écrit",
+        "starts_at": "2026-03-29T10:00:00",
+        "duration_minutes": 60,
+    }
+    response = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr)
+    assert_problem(response, 422)
+
+
+def test_unknown_time_zone_is_refused(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    body = {
+        "kind": "written",
+        "title": "Écrit",
+        "starts_at": "2026-03-29T10:00:00+02:00",
+        "duration_minutes": 60,
+        "timezone": "Europe/Atlantis",
+    }
+    response = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr)
+    assert "Atlantis" in assert_problem(response, 422)["detail"] + response.text
+
+
+def test_second_validation_is_409_naming_the_state(client: Any, build: Any, hr: Any) -> None:
+    application = build.application()
+    first = client.post(f"/api/v1/applications/{application['id']}/validate", headers=hr)
+    assert first.status_code == 200
+    second = client.post(f"/api/v1/applications/{application['id']}/validate", headers=hr)
+    body = assert_problem(second, 409)
+    assert body["state"] == "validated"
+    assert "validated" in body["detail"]
+
+
+def test_duplicate_job_reference_is_409(client: Any, build: Any, hr: dict[str, str]) -> None:
+    build.job(reference="DUP-1")
+    body = {"title": "Autre", "reference": "DUP-1", "year": 2026}
+    assert_problem(client.post("/api/v1/jobs", json=body, headers=hr), 409)
+
+
+def test_application_needs_exactly_one_candidate(client: Any, build: Any, hr: Any) -> None:
+    job = build.job()
+    body = {"kind": "specific", "job_id": job["id"]}
+    assert_problem(client.post("/api/v1/applications", json=body, headers=hr), 422)
+
+
+def test_specific_application_needs_a_job(client: Any, build: Any, hr: Any) -> None:
+    candidate = build.candidate()
+    body = {"kind": "specific", "candidate_id": candidate["id"]}
+    assert_problem(client.post("/api/v1/applications", json=body, headers=hr), 422)
+
+
+def test_application_to_unknown_job_is_404(client: Any, build: Any, hr: Any) -> None:
+    candidate = build.candidate()
+    body = {"kind": "specific", "job_id": str(uuid.uuid4()), "candidate_id": candidate["id"]}
+    assert_problem(client.post("/api/v1/applications", json=body, headers=hr), 404)
+
+
+def test_bad_cursor_is_422(client: Any, hr: dict[str, str]) -> None:
+    assert_problem(client.get("/api/v1/jobs?cursor=%%%", headers=hr), 422)
+
+
+def test_unknown_route_is_problem_json(client: Any) -> None:
+    assert_problem(client.get("/api/v1/nothing-here"), 404)

@@ -1,0 +1,94 @@
+"""Written trials and invitations through the API."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from shared.db import session_scope
+from shared.models import OutboxEvent
+
+
+def test_plan_a_written_trial(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    trial = build.written_trial(job, weight="2", max_score="20", pass_score="10")
+    assert trial["starts_at"] == "2026-03-29T08:00:00Z"
+    assert trial["timezone"] == "Europe/Brussels"
+    assert trial["response_deadline"] == "2026-03-20T11:00:00Z"
+    listed = client.get(f"/api/v1/jobs/{job['id']}/trials", headers=hr).json()["items"]
+    assert [t["id"] for t in listed] == [trial["id"]]
+
+
+def test_trial_deadline_must_come_first(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    body = {
+        "kind": "written",
+        "title": "Écrit",
+        "starts_at": "2026-03-29T10:00:00+02:00",
+        "duration_minutes": 60,
+        "response_deadline": "2026-03-30T10:00:00+02:00",
+    }
+    response = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr)
+    assert response.status_code == 422
+    assert "response_deadline" in response.text
+
+
+def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    first, second = build.dossier(job), build.dossier(job)
+    trial = build.written_trial(job)
+
+    answer = build.invite(trial, first, second)
+
+    assert {p["dossier_id"] for p in answer["invited"]} == {first["id"], second["id"]}
+    assert all(p["status"] == "invited" and p["sequence"] == 0 for p in answer["invited"])
+    participations = client.get(f"/api/v1/trials/{trial['id']}/participations", headers=hr)
+    assert len(participations.json()["items"]) == 2
+    dossier = client.get(f"/api/v1/dossiers/{first['id']}", headers=hr).json()
+    assert dossier["participations"][0]["trial_id"] == trial["id"]
+    assert dossier["participations"][0]["starts_at"] == "2026-03-29T08:00:00Z"
+    with session_scope() as session:
+        keys = set(session.scalars(select(OutboxEvent.idempotency_key)))
+    for participation in answer["invited"]:
+        assert f"invitation:{participation['id']}:0" in keys
+
+
+def test_inviting_again_creates_nothing(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    dossier = build.dossier(job)
+    trial = build.written_trial(job)
+    build.invite(trial, dossier)
+
+    again = build.invite(trial, dossier)
+
+    assert again == {"invited": [], "already_invited": [dossier["id"]]}
+
+
+def test_invite_all_eligible(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    dossiers = [build.dossier(job) for _ in range(3)]
+    build.dossier()  # another job's dossier is not eligible
+    trial = build.written_trial(job)
+
+    response = client.post(
+        f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}, headers=hr
+    )
+
+    assert response.status_code == 201
+    assert {p["dossier_id"] for p in response.json()["invited"]} == {d["id"] for d in dossiers}
+
+
+def test_invite_refuses_other_jobs_and_unknown_dossiers(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    job = build.job()
+    trial = build.written_trial(job)
+    foreign = build.dossier()
+    path = f"/api/v1/trials/{trial['id']}/invitations"
+
+    assert client.post(path, json={"dossier_ids": [foreign["id"]]}, headers=hr).status_code == 422
+    unknown = client.post(path, json={"dossier_ids": [str(uuid.uuid4())]}, headers=hr)
+    assert unknown.status_code == 404
+    assert client.post(path, json={}, headers=hr).status_code == 422
+    both = {"dossier_ids": [foreign["id"]], "all_eligible": True}
+    assert client.post(path, json=both, headers=hr).status_code == 422

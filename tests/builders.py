@@ -1,0 +1,67 @@
+"""Builders that make test data through the HTTP API, as a front-end would."""
+
+import itertools
+from typing import Any
+
+_counter = itertools.count(1)
+
+
+class Builders:
+    def __init__(self, client: Any, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post(f"/api/v1{path}", json=body, headers=self.headers)
+        assert response.status_code in (200, 201), response.text
+        return dict(response.json())
+
+    def job(self, **fields: Any) -> dict[str, Any]:
+        n = next(_counter)
+        body = {"title": f"Agent administratif {n}", "reference": f"ADM-{n:04d}", "year": 2026}
+        return self._post("/jobs", {**body, **fields})
+
+    def candidate(self, **fields: Any) -> dict[str, Any]:
+        n = next(_counter)
+        body = {
+            "first_name": "Élise",
+            "last_name": f"Dupont{n}",
+            "email": f"elise{n}@example.org",
+            "language": "fr",
+        }
+        return self._post("/candidates", {**body, **fields})
+
+    def application(self, job: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        job = job or self.job()
+        candidate = fields.pop("candidate", None) or self.candidate()
+        body = {
+            "kind": "specific",
+            "job_id": job["id"],
+            "candidate_id": candidate["id"],
+            "cover_letter": "Je souhaite rejoindre votre administration.",
+        }
+        return self._post("/applications", {**body, **fields})
+
+    def dossier(self, job: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        application = self.application(job, **fields)
+        validated = self._post(f"/applications/{application['id']}/validate")
+        response = self.client.get(
+            f"/api/v1/dossiers/{validated['dossier_id']}", headers=self.headers
+        )
+        return dict(response.json())
+
+    def written_trial(self, job: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        body = {
+            "kind": "written",
+            "title": "Épreuve écrite",
+            "location": "Hôtel de ville, salle du conseil",
+            "starts_at": "2026-03-29T10:00:00+02:00",
+            "duration_minutes": 120,
+            "info": "Munissez-vous de votre carte d'identité.",
+            "response_deadline": "2026-03-20T12:00:00+01:00",
+        }
+        return self._post(f"/jobs/{job['id']}/trials", {**body, **fields})
+
+    def invite(self, trial: dict[str, Any], *dossiers: dict[str, Any]) -> dict[str, Any]:
+        body = {"dossier_ids": [d["id"] for d in dossiers]}
+        return self._post(f"/trials/{trial['id']}/invitations", body)

@@ -1,0 +1,143 @@
+"""Test setup: a fresh database and broker per run, real services when the environment names them.
+
+DATABASE_URL pointing at PostgreSQL: a new database is created on that server for the run and
+dropped after it. BROKER_URL pointing at Redis: that broker is used and its queues purged.
+Otherwise SQLite and the embedded (filesystem) broker under a temporary folder.
+"""
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, delete, make_url, text
+
+from tests.builders import Builders
+from tests.mailbox import Mailbox, SmtpServer
+
+_run: dict[str, Any] = {}
+
+
+def _create_postgres_database(url: str) -> str:
+    server = make_url(url)
+    name = f"recrue_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    _run["drop"] = (server, name)
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database() -> None:
+    if "drop" not in _run:
+        return
+    server, name = _run.pop("drop")
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    var_dir = Path(tempfile.mkdtemp(prefix="recrue-test-"))
+    _run["var_dir"] = var_dir
+    os.environ["VAR_DIR"] = str(var_dir)
+    os.environ["MAIL_DIR"] = str(var_dir / "mail")
+    os.environ["SECRET_KEY"] = "test-secret"
+    os.environ["MAIL_FROM"] = "Service RH <rh@commune.example>"
+    os.environ.pop("SMTP_HOST", None)
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        os.environ["DATABASE_URL"] = _create_postgres_database(url)
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'recrue.db'}"
+    from services.api.migrations import upgrade_to_head
+
+    upgrade_to_head(os.environ["DATABASE_URL"])
+    if os.environ.get("BROKER_URL", "").startswith("redis"):
+        from shared.celery_app import make_celery
+
+        make_celery("recrue-tests").control.purge()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from shared.db import get_engine
+
+    get_engine().dispose()
+    _drop_postgres_database()
+    shutil.rmtree(_run.get("var_dir", ""), ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = make_url(os.environ["DATABASE_URL"]).get_backend_name()
+    broker = os.environ.get("BROKER_URL") or "filesystem (embedded)"
+    return [f"recrue: database={database} broker={broker.split('@')[-1]}"]
+
+
+@pytest.fixture(autouse=True)
+def clean_database() -> Iterator[None]:
+    """Every test starts from empty tables (the schema stays: it was migrated once)."""
+    yield
+    from shared.db import get_engine
+    from shared.models import Base
+
+    with get_engine().begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    """The API in-process, publishing to the run's real broker."""
+    from fastapi.testclient import TestClient
+
+    from services.api.main import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def api_key() -> Any:
+    """Make an API key of a role; returns the Authorization headers for it."""
+    from services.api.api_keys.service import create_api_key
+    from shared.db import session_scope
+
+    def make(role: str = "hr", name: str | None = None) -> dict[str, str]:
+        with session_scope() as session:
+            key = create_api_key(session=session, name=name or f"{role}-tester", role=role)
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def hr(api_key: Any) -> dict[str, str]:
+    return api_key("hr")
+
+
+@pytest.fixture
+def build(client: Any, hr: dict[str, str]) -> Builders:
+    """Small builders that create jobs, candidates, applications… through the API."""
+    return Builders(client, hr)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) in this process, for the whole run."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> Mailbox:
+    """The SMTP server's mailbox, emptied for this test."""
+    smtp_server.mailbox.clear()
+    return smtp_server.mailbox
