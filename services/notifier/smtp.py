@@ -135,16 +135,22 @@ class FileSender:
 
 
 _loop: asyncio.AbstractEventLoop | None = None
-_sender: Sender | None = None
+_senders: dict[int, Sender] = {}
+
+
+def sender_for(settings: Settings) -> Sender:
+    """SMTP when SMTP_HOST is set, else the embedded file sink in MAIL_DIR."""
+    if settings.smtp_host:
+        return SmtpSender(settings)
+    return FileSender(settings.resolved_mail_dir)
 
 
 def send_now(message: EmailMessage, settings: Settings) -> str:
     """Send on this process' own event loop and sender, so the connection is reused."""
-    global _loop, _sender
+    global _loop
     if _loop is None:
         _loop = asyncio.new_event_loop()
-    if _sender is None:
-        _sender = (
-            SmtpSender(settings) if settings.smtp_host else FileSender(settings.resolved_mail_dir)
-        )
-    return _loop.run_until_complete(_sender.send(message))
+    sender = _senders.get(id(settings))
+    if sender is None:
+        sender = _senders[id(settings)] = sender_for(settings)
+    return _loop.run_until_complete(sender.send(message))

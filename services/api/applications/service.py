@@ -1,6 +1,7 @@
 """The CV bank: applications and their validation into dossiers."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -62,7 +63,7 @@ def list_applications(
     status: str | None,
     q: str | None,
     newest_first: bool,
-) -> Select[tuple[Application]]:
+) -> Select[Any]:
     """The query for the CV bank with its filters."""
     order = Application.created_at.desc() if newest_first else Application.created_at
     query = select(Application).join(Application.candidate).order_by(order, Application.id)

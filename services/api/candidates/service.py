@@ -1,6 +1,7 @@
 """Candidates."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def update_candidate(
     return candidate
 
 
-def list_candidates(*, q: str | None) -> Select[tuple[Candidate]]:
+def list_candidates(*, q: str | None) -> Select[Any]:
     """The query for candidates whose name or email contains `q`, by name."""
     query = select(Candidate).order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
     if q:

@@ -1,6 +1,7 @@
 """Job offers."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ def update_job(*, session: Session, job_id: uuid.UUID, data: JobUpdate) -> Job:
     return job
 
 
-def list_jobs(*, year: int | None, campaign: str | None, status: str | None) -> Select[tuple[Job]]:
+def list_jobs(*, year: int | None, campaign: str | None, status: str | None) -> Select[Any]:
     """The query for jobs matching the filters, newest first."""
     query = select(Job).order_by(Job.created_at.desc(), Job.id)
     if year is not None:

@@ -1,6 +1,7 @@
 """Emails sent to candidates and their delivery state."""
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Select, select
 
@@ -9,7 +10,7 @@ from shared.models import Message
 
 def list_messages(
     *, dossier_id: uuid.UUID | None, application_id: uuid.UUID | None, status: str | None
-) -> Select[tuple[Message]]:
+) -> Select[Any]:
     """The query for messages matching the filters, oldest first."""
     query = select(Message).order_by(Message.created_at, Message.id)
     if dossier_id:

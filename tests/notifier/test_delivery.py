@@ -1,0 +1,135 @@
+"""A message row's delivery: sent once, retried on 4xx, failed on 5xx, never sent twice."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from services.notifier.delivery import RetryLater, deliver
+from shared.db import session_scope
+from shared.messages import queue_message
+from shared.models import Candidate, Message, utcnow
+from shared.settings import get_settings
+from tests.mailbox import SmtpServer
+from tests.notifier.conftest import Scripted
+
+
+@pytest.fixture
+def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    def point(port: int) -> None:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(port))
+        monkeypatch.setenv("SMTP_TIMEOUT", "2")
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()
+
+
+def _queued(language: str = "fr") -> uuid.UUID:
+    with session_scope() as session:
+        candidate = Candidate(
+            first_name="Élise", last_name="Dupont", email="elise@example.org", language=language
+        )
+        session.add(candidate)
+        session.flush()
+        message = queue_message(
+            session,
+            kind="application_validated",
+            idempotency_key=f"test:{uuid.uuid4()}",
+            candidate=candidate,
+            context={
+                "candidate_name": "Élise Dupont",
+                "job_title": "Juriste",
+                "job_reference": "J-1",
+            },
+            actor="test",
+        )
+        return message.id
+
+
+def _row(message_id: uuid.UUID) -> Message:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        session.expunge(message)
+        return message
+
+
+def test_sent_once_even_if_delivered_twice(smtp_server: SmtpServer, smtp_to: Any) -> None:
+    smtp_to(smtp_server.port)
+    smtp_server.mailbox.clear()
+    message_id = _queued()
+
+    deliver(message_id, last_attempt=False)
+    deliver(message_id, last_attempt=False)  # a redelivered task
+
+    [received] = smtp_server.mailbox.wait_for(1)
+    assert "Juriste" in str(received.message["Subject"])
+    row = _row(message_id)
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.sent_at is not None and row.last_response.startswith("250")
+    assert len(smtp_server.mailbox.messages) == 1
+
+
+def test_language_without_templates_falls_back_to_english(
+    smtp_server: SmtpServer, smtp_to: Any
+) -> None:
+    smtp_to(smtp_server.port)
+    smtp_server.mailbox.clear()
+    deliver(_queued(language="de"), last_attempt=False)
+    [received] = smtp_server.mailbox.wait_for(1)
+    assert "validated" in str(received.message["Subject"])
+
+
+def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> None:
+    smtp_to(scripted(Scripted(rcpt="451 4.3.0 try later")))
+    message_id = _queued()
+
+    with pytest.raises(RetryLater):
+        deliver(message_id, last_attempt=False)
+    assert _row(message_id).status == "retrying"
+
+    deliver(message_id, last_attempt=True)
+    row = _row(message_id)
+    assert (row.status, row.attempts) == ("failed", 2)
+    assert row.last_response.startswith("451")
+
+
+def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
+    smtp_to(scripted(Scripted(rcpt="550 5.1.1 no such user")))
+    message_id = _queued()
+    deliver(message_id, last_attempt=False)
+    row = _row(message_id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "5.1.1" in row.last_response
+
+
+def test_abandoned_send_becomes_unknown_not_resent(smtp_server: SmtpServer, smtp_to: Any) -> None:
+    smtp_to(smtp_server.port)
+    smtp_server.mailbox.clear()
+    message_id = _queued()
+    with session_scope() as session:  # a worker died in the middle of the send, long ago
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(status="sending", attempts=1, updated_at=utcnow() - timedelta(hours=1))
+        )
+
+    deliver(message_id, last_attempt=False)
+
+    assert _row(message_id).status == "unknown"
+    assert smtp_server.mailbox.messages == []
+
+
+def test_send_under_way_elsewhere_is_retried_later(smtp_server: SmtpServer, smtp_to: Any) -> None:
+    smtp_to(smtp_server.port)
+    message_id = _queued()
+    with session_scope() as session:
+        session.execute(update(Message).where(Message.id == message_id).values(status="sending"))
+    with pytest.raises(RetryLater):
+        deliver(message_id, last_attempt=False)
+    assert _row(message_id).status == "sending"
