@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from celery import Celery
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.db import get_sessionmaker
@@ -40,7 +40,7 @@ def add_event(
         idempotency_key=idempotency_key,
     )
     session.add(event)
-    session.info.setdefault(_WRITTEN, []).append(event.id)
+    session.info.setdefault(_WRITTEN, []).append(event)
     return event
 
 
@@ -76,15 +76,12 @@ def unit_of_work(publish: Publish) -> Iterator[Session]:
         publish_written(written, publish)
 
 
-def publish_written(event_ids: Sequence[uuid.UUID], publish: Publish) -> int:
-    """Publish just-committed events; any the broker refuses are left to the relay."""
+def publish_written(events: Sequence[OutboxEvent], publish: Publish) -> int:
+    """Publish just-committed events, then mark them; any the broker refuses await the relay."""
+    published, error = _publish(events, publish)
     with get_sessionmaker().begin() as session:
-        rows = session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.id.in_(event_ids), OutboxEvent.published_at.is_(None))
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        return _publish_rows(rows, publish)
+        _mark(session, events, published, error)
+    return len(published)
 
 
 def relay(publish: Publish, *, grace: timedelta) -> int:
@@ -101,19 +98,41 @@ def relay(publish: Publish, *, grace: timedelta) -> int:
             # Two relays at once each take different rows (PostgreSQL; SQLite locks the file).
             .with_for_update(skip_locked=True)
         ).all()
-        return _publish_rows(rows, publish)
+        published, error = _publish(rows, publish)
+        _mark(session, rows, published, error)
+        return len(published)
 
 
-def _publish_rows(rows: Sequence[OutboxEvent], publish: Publish) -> int:
-    published = 0
-    for event in rows:
-        event.attempts += 1
+def _publish(events: Sequence[OutboxEvent], publish: Publish) -> tuple[list[uuid.UUID], str | None]:
+    """Publish in order until the broker refuses one; the ids published and that error."""
+    published: list[uuid.UUID] = []
+    for event in events:
         try:
             publish(event)
         except Exception as exc:  # the broker is down: stop, the relay will try again
-            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             log.warning("outbox: could not publish %s (%s); left for the relay", event.id, exc)
-            break
-        event.published_at = utcnow()
-        published += 1
-    return published
+            return published, f"{type(exc).__name__}: {exc}"[:2000]
+        published.append(event.id)
+    return published, None
+
+
+def _mark(
+    session: Session,
+    events: Sequence[OutboxEvent],
+    published: list[uuid.UUID],
+    error: str | None,
+) -> None:
+    attempts = OutboxEvent.attempts + 1
+    if published:
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_(published))
+            .values(published_at=utcnow(), attempts=attempts)
+        )
+    if error:
+        failed = events[len(published)].id
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == failed)
+            .values(last_error=error, attempts=attempts)
+        )

@@ -8,39 +8,18 @@ Otherwise SQLite and the embedded (filesystem) broker under a temporary folder.
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, delete, make_url, text
+from sqlalchemy import delete, make_url
 
 from tests.builders import Builders
+from tests.database import fresh_database
 from tests.mailbox import Mailbox, SmtpServer
 
 _run: dict[str, Any] = {}
-
-
-def _create_postgres_database(url: str) -> str:
-    server = make_url(url)
-    name = f"recrue_test_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    _run["drop"] = (server, name)
-    return server.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres_database() -> None:
-    if "drop" not in _run:
-        return
-    server, name = _run.pop("drop")
-    engine = create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,14 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["SECRET_KEY"] = "test-secret"
     os.environ["MAIL_FROM"] = "Service RH <rh@commune.example>"
     os.environ.pop("SMTP_HOST", None)
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgresql"):
-        os.environ["DATABASE_URL"] = _create_postgres_database(url)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{var_dir / 'recrue.db'}"
-    from services.api.migrations import upgrade_to_head
-
-    upgrade_to_head(os.environ["DATABASE_URL"])
+    url, _run["drop_database"] = fresh_database(os.environ.get("DATABASE_URL", ""), var_dir)
+    os.environ["DATABASE_URL"] = url
     if os.environ.get("BROKER_URL", "").startswith("redis"):
         from shared.celery_app import make_celery
 
@@ -69,7 +42,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     from shared.db import get_engine
 
     get_engine().dispose()
-    _drop_postgres_database()
+    _run.get("drop_database", lambda: None)()
     shutil.rmtree(_run.get("var_dir", ""), ignore_errors=True)
 
 

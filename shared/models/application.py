@@ -28,9 +28,7 @@ class Application(Timestamped, Base):
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     job: Mapped[Job | None] = relationship(lazy="joined")
-    dossier: Mapped["Dossier | None"] = relationship(
-        back_populates="application", viewonly=True, lazy="selectin"
-    )
+    dossier: Mapped["Dossier | None"] = relationship(back_populates="application", lazy="selectin")
 
     @property
     def dossier_id(self) -> uuid.UUID | None:

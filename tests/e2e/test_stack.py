@@ -8,8 +8,8 @@ import httpx
 import icalendar
 import pytest
 
-from tests.e2e.conftest import Stack
 from tests.mailbox import Mailbox, Received, free_port
+from tests.stack import Stack, wait_until_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -112,8 +112,6 @@ def test_publish_failure_after_commit_is_relayed(stack: Stack, mailbox: Mailbox)
         str(api_port),
         env={"BROKER_URL": f"redis://127.0.0.1:{dead_port}/0"},
     )
-    from tests.e2e.conftest import wait_until_healthy
-
     base = f"http://127.0.0.1:{api_port}"
     wait_until_healthy(base, stack)
     http = httpx.Client(base_url=base, headers=stack.create_api_key("hr"), timeout=10)

@@ -101,7 +101,7 @@ def validate_application(*, session: Session, application_id: uuid.UUID, actor: 
         assert application.job_id is not None
         dossier = Dossier(
             id=uuid.uuid4(),
-            application_id=application.id,
+            application=application,
             candidate_id=application.candidate_id,
             job_id=application.job_id,
             status=DossierStatus.OPEN,
@@ -134,5 +134,4 @@ def validate_application(*, session: Session, application_id: uuid.UUID, actor: 
         dossier_id=dossier.id if dossier else None,
         application_id=application.id,
     )
-    session.refresh(application)
     return application

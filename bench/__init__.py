@@ -1,0 +1,1 @@
+"""Performance measurements, run by `make bench`: numbers to read, never assertions."""
