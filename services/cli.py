@@ -148,7 +148,9 @@ def run(
         threading.Thread(target=_pipe, args=(name, process.stdout), daemon=True).start()
 
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # Explicit handlers: a shell that starts us in the background would have us ignore SIGINT.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
         if _wait_for_api(settings.api_port, timeout=60):
             base = f"http://127.0.0.1:{settings.api_port}"
@@ -175,8 +177,6 @@ def run(
                     )
                     stopping.set()
             stopping.wait(0.5)
-    except KeyboardInterrupt:
-        pass
     finally:
         _stop_all(processes)
 

@@ -1,96 +1,37 @@
 """End to end: HTTP decisions become emails and calendar invitations, through real processes."""
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
 
 import httpx
-import icalendar
 import pytest
 
-from tests.mailbox import Mailbox, Received, free_port
+from tests.e2e.slice import (
+    apply_and_validate,
+    assert_invitation,
+    assert_validation_email,
+    invite_to_written_trial,
+    post,
+)
+from tests.mailbox import Mailbox, free_port
 from tests.stack import Stack, wait_until_healthy
 
 pytestmark = pytest.mark.e2e
 
 
-def _post(http: httpx.Client, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = http.post(f"/api/v1{path}", json=body)
-    assert response.status_code in (200, 201), response.text
-    return dict(response.json())
-
-
-def _calendar(received: Received) -> tuple[icalendar.Calendar, bytes]:
-    parts = {part.get_content_type(): part for part in received.message.walk()}
-    raw = parts["text/calendar"].get_payload(decode=True)
-    return icalendar.Calendar.from_ical(raw), raw
-
-
 def test_validation_and_invitation_reach_the_candidate(stack: Stack, mailbox: Mailbox) -> None:
     http = httpx.Client(base_url=stack.base_url, headers=stack.create_api_key("hr"), timeout=10)
-    job = _post(http, "/jobs", {"title": "Agent technique", "reference": "E2E-1", "year": 2026})
-    candidate = _post(
-        http,
-        "/candidates",
-        {"first_name": "Élise", "last_name": "Dupont", "email": "elise@example.org"},
-    )
-    application = _post(
-        http,
-        "/applications",
-        {"kind": "specific", "job_id": job["id"], "candidate_id": candidate["id"]},
-    )
-
-    dossier_id = _post(http, f"/applications/{application['id']}/validate")["dossier_id"]
+    job_id, dossier_id = apply_and_validate(http, "elise@example.org", "E2E-1")
 
     [validated] = mailbox.wait_for(1)
     assert validated.rcpt_tos == ["elise@example.org"]
-    assert "Agent technique" in str(validated.message["Subject"])
-    assert "validée" in validated.message.get_body(("plain",)).get_content()
+    assert_validation_email(validated.message)
 
-    trial = _post(
-        http,
-        f"/jobs/{job['id']}/trials",
-        {
-            "kind": "written",
-            "title": "Épreuve écrite",
-            "location": "Hôtel de ville",
-            "starts_at": "2026-03-29T10:00:00+02:00",
-            "duration_minutes": 90,
-            "info": "Apportez un stylo.",
-        },
-    )
-    invited = _post(http, f"/trials/{trial['id']}/invitations", {"dossier_ids": [dossier_id]})
-    participation_id = invited["invited"][0]["id"]
+    participation_id = invite_to_written_trial(http, job_id, dossier_id)
 
     [invitation] = mailbox.wait_for(1, where=lambda m: "Convocation" in str(m.message["Subject"]))
-    message = invitation.message
-    assert message.get_content_type() == "multipart/mixed"
-    alternative = message.get_payload()[0]
-    assert alternative.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in alternative.get_payload()] == [
-        "text/plain",
-        "text/html",
-        "text/calendar",
-    ]
-    assert alternative.get_payload()[2].get_param("method") == "REQUEST"
-    attachment = message.get_payload()[1]
-    assert attachment.get_filename() == "invite.ics"
-
-    calendar, raw = _calendar(invitation)
-    assert raw == attachment.get_payload(decode=True)
-    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
-    assert calendar["METHOD"] == "REQUEST"
-    [event] = calendar.walk("VEVENT")
-    assert str(event["UID"]) == f"{participation_id}@recrue"
-    assert int(event["SEQUENCE"]) == 0
-    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
-    assert event["DTSTART"].params["TZID"] == "Europe/Brussels"
-    assert str(event["ORGANIZER"]) == "mailto:rh@commune.example"
-    assert event["ATTENDEE"].params["RSVP"] == "TRUE"
-    assert str(event["ATTENDEE"]) == "mailto:elise@example.org"
-    assert str(event["DESCRIPTION"]) == "Apportez un stylo."
-    [vtimezone] = calendar.walk("VTIMEZONE")
-    assert all("RRULE" in part for part in vtimezone.subcomponents)
+    assert invitation.rcpt_tos == ["elise@example.org"]
+    assert_invitation(invitation.message, participation_id, "elise@example.org")
+    assert str(invitation.message["From"]) == "Service RH <rh@commune.example>"
 
     messages = http.get(f"/api/v1/messages?dossier_id={dossier_id}").json()["items"]
     assert {m["kind"]: m["status"] for m in messages} == {
@@ -120,10 +61,10 @@ def test_publish_failure_after_commit_is_relayed(stack: Stack, mailbox: Mailbox)
     assert ready.status_code == 503
     assert "broker" in ready.json()["checks"]
 
-    job = _post(
+    job = post(
         http, "/jobs", {"title": "Archiviste", "reference": f"E2E-{uuid.uuid4()}", "year": 2026}
     )
-    application = _post(
+    application = post(
         http,
         "/applications",
         {
@@ -132,7 +73,7 @@ def test_publish_failure_after_commit_is_relayed(stack: Stack, mailbox: Mailbox)
             "candidate": {"first_name": "Lotte", "last_name": "Maes", "email": "lotte@example.be"},
         },
     )
-    validated = _post(http, f"/applications/{application['id']}/validate")
+    validated = post(http, f"/applications/{application['id']}/validate")
     assert validated["status"] == "validated", (
         "the decision is committed although the broker is down"
     )
