@@ -32,7 +32,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.pop("SMTP_HOST", None)
     url, _run["drop_database"] = fresh_database(os.environ.get("DATABASE_URL", ""), var_dir)
     os.environ["DATABASE_URL"] = url
-    if os.environ.get("BROKER_URL", "").startswith("redis"):
+    if _redis_broker():
         from shared.celery_app import make_celery
 
         make_celery("recrue-tests").control.purge()
@@ -44,6 +44,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     get_engine().dispose()
     _run.get("drop_database", lambda: None)()
     shutil.rmtree(_run.get("var_dir", ""), ignore_errors=True)
+
+
+def _redis_broker() -> bool:
+    return os.environ.get("BROKER_URL", "").startswith("redis")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of a Redis outage need Redis: they are not collected on the embedded broker."""
+    if _redis_broker():
+        return
+    redis_only = [item for item in items if item.get_closest_marker("redis_broker")]
+    if redis_only:
+        config.hook.pytest_deselected(items=redis_only)
+        items[:] = [item for item in items if item not in redis_only]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -26,7 +26,9 @@ def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit (and publish) once the route returns, before the response is sent,
+# so a client never sees an answer for a change that did not commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
