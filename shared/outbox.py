@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared.db import get_sessionmaker
+from shared.db import get_sessionmaker, session_scope
 from shared.models import OutboxEvent, utcnow
 from shared.tasks import QUEUE_OF_TASK
 
@@ -62,16 +62,9 @@ def celery_publisher(app: Celery) -> Publish:
 @contextmanager
 def unit_of_work(publish: Publish) -> Iterator[Session]:
     """A transaction that publishes the events it wrote once it has committed."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
         written = session.info.pop(_WRITTEN, [])
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     if written:
         publish_written(written, publish)
 

@@ -3,16 +3,17 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.api.applications.schemas import ApplicationCreate
+from services.api.candidates import service as candidates
 from services.api.candidates.service import create_candidate, get_candidate
 from services.api.errors import Conflict, NotFound
 from services.api.jobs.service import get_job
 from shared import history
 from shared.messages import queue_message
-from shared.models import Application, Candidate, Dossier
+from shared.models import Application, Dossier
 from shared.workflow import DossierStatus, application_transition
 
 SUMMARY_LENGTH = 600
@@ -74,14 +75,7 @@ def list_applications(
     if status:
         query = query.where(Application.status == status)
     if q:
-        pattern = f"%{q}%"
-        query = query.where(
-            or_(
-                Candidate.first_name.ilike(pattern),
-                Candidate.last_name.ilike(pattern),
-                Candidate.email.ilike(pattern),
-            )
-        )
+        query = query.where(candidates.matches(q))
     return query
 
 

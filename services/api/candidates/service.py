@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
@@ -38,16 +38,17 @@ def update_candidate(
     return candidate
 
 
+def matches(q: str) -> ColumnElement[bool]:
+    """A filter for candidates whose first name, last name or email contains `q`."""
+    pattern = f"%{q}%"
+    return or_(
+        Candidate.first_name.ilike(pattern),
+        Candidate.last_name.ilike(pattern),
+        Candidate.email.ilike(pattern),
+    )
+
+
 def list_candidates(*, q: str | None) -> Select[Any]:
     """The query for candidates whose name or email contains `q`, by name."""
     query = select(Candidate).order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
-    if q:
-        pattern = f"%{q}%"
-        query = query.where(
-            or_(
-                Candidate.first_name.ilike(pattern),
-                Candidate.last_name.ilike(pattern),
-                Candidate.email.ilike(pattern),
-            )
-        )
-    return query
+    return query.where(matches(q)) if q else query
