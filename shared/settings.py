@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = 30.0
+    smtp_require_tls: bool = Field(
+        default=False, description="refuse to send when the server offers no STARTTLS"
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="a PEM file of extra certificate authorities to trust"
+    )
+    smtp_rate_per_second: float = Field(
+        default=0.0, ge=0, description="messages per second across all notifiers; 0: no limit"
+    )
     mail_from: str = "Recrue RH <rh@recrue.local>"
     mail_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
@@ -30,6 +39,10 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Brussels"
     outbox_relay_seconds: float = 5.0
     outbox_relay_grace_seconds: float = 2.0
+    storage_dir: Path | None = None
+    max_upload_mb: float = 10.0
+    candidate_link_days: int = 14
+    unavailability_sweep_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -52,6 +65,11 @@ class Settings(BaseSettings):
     def resolved_mail_dir(self) -> Path:
         """MAIL_DIR, or var/mail: the embedded sink writes one .eml file per email there."""
         return (self.mail_dir or self.var_dir / "mail").resolve()
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        """STORAGE_DIR, or var/files: uploaded CVs and attachments, outside any web root."""
+        return (self.storage_dir or self.var_dir / "files").resolve()
 
     @property
     def uses_embedded_broker(self) -> bool:

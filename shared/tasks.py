@@ -10,11 +10,13 @@ SCHEDULING_QUEUE = "scheduling"
 SEND_MESSAGE = "notifier.send_message"
 SEND_INVITATION = "scheduler.send_invitation"
 RELAY_OUTBOX = "scheduler.relay_outbox"
+SWEEP_UNAVAILABILITY = "scheduler.sweep_unavailability"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGE: NOTIFICATIONS_QUEUE,
     SEND_INVITATION: SCHEDULING_QUEUE,
     RELAY_OUTBOX: SCHEDULING_QUEUE,
+    SWEEP_UNAVAILABILITY: SCHEDULING_QUEUE,
 }
 
 

@@ -52,7 +52,16 @@ P = ParticipationStatus
 
 APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "validate": (frozenset({A.SUBMITTED, A.RESUBMITTED}), A.VALIDATED),
+    "request_changes": (frozenset({A.SUBMITTED, A.RESUBMITTED}), A.CHANGES_REQUESTED),
+    "resubmit": (frozenset({A.CHANGES_REQUESTED}), A.RESUBMITTED),
+    "mark_unavailable": (
+        frozenset({A.SUBMITTED, A.CHANGES_REQUESTED, A.RESUBMITTED, A.VALIDATED}),
+        A.UNAVAILABLE,
+    ),
 }
+
+# States in which HR may still edit an application or propose it a job.
+APPLICATION_OPEN_STATES = frozenset(A) - {A.REJECTED}
 
 _BEFORE_HIRED = frozenset(D) - {D.HIRED, D.LEFT, D.WITHDRAWN, D.REJECTED, D.NOT_RETAINED}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, make_url
+from sqlalchemy import delete, make_url, update
 
 from tests.builders import Builders
 from tests.database import fresh_database
@@ -71,9 +71,11 @@ def clean_database() -> Iterator[None]:
     """Every test starts from empty tables (the schema stays: it was migrated once)."""
     yield
     from shared.db import get_engine
-    from shared.models import Base
+    from shared.models import Application, Base
 
     with get_engine().begin() as connection:
+        # applications and stored_files point at each other: break the cycle first.
+        connection.execute(update(Application).values(cv_file_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
 

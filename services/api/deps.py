@@ -1,5 +1,6 @@
 """Dependencies: the unit of work, the outbox publisher and the calling agent."""
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,8 +34,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 @dataclass(frozen=True)
 class Agent:
-    """Who calls: an API key's name and role."""
+    """Who calls: an API key's id, name and role."""
 
+    id: uuid.UUID
     name: str
     role: str
 
@@ -51,7 +53,7 @@ def current_agent(request: Request, session: SessionDep) -> Agent:
     found = find_agent(session, key.strip())
     if found is None:
         raise Unauthorized("unknown or revoked API key")
-    return Agent(name=found.name, role=found.role)
+    return Agent(id=found.id, name=found.name, role=found.role)
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
@@ -70,3 +72,5 @@ def roles(*allowed: str):  # type: ignore[no-untyped-def]
 
 HR = Annotated[Agent, roles("admin", "hr")]
 Reader = Annotated[Agent, roles("admin", "hr", "viewer")]
+# Examiners pass this role check; which dossiers they may see is checked per object.
+DossierReader = Annotated[Agent, roles("admin", "hr", "viewer", "examiner")]

@@ -7,6 +7,7 @@ from prometheus_client import Counter, Histogram
 
 from services.api import errors
 from services.api.applications.router import router as applications
+from services.api.candidate_pages.router import router as candidate_pages
 from services.api.candidates.router import router as candidates
 from services.api.dossiers.router import router as dossiers
 from services.api.health.router import router as health
@@ -27,6 +28,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.include_router(health)
+    app.include_router(candidate_pages)
     for router in (jobs, candidates, applications, dossiers, trials, messages):
         app.include_router(router, prefix="/api/v1")
 

@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
+from services.scheduler.availability import sweep_unavailability as bring_back_due
 from services.scheduler.invitations import send_invitation as build_and_queue_invitation
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
-from shared.tasks import RELAY_OUTBOX, SEND_INVITATION, SendInvitation
+from shared.tasks import RELAY_OUTBOX, SEND_INVITATION, SWEEP_UNAVAILABILITY, SendInvitation
 
 publish = celery_publisher(app)
 
@@ -21,3 +22,8 @@ def send_invitation(**payload: object) -> None:
 def relay_outbox() -> int:
     grace = timedelta(seconds=get_settings().outbox_relay_grace_seconds)
     return relay(publish, grace=grace)
+
+
+@app.task(name=SWEEP_UNAVAILABILITY, acks_late=False)
+def sweep_unavailability() -> int:
+    return bring_back_due()

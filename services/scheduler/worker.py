@@ -2,10 +2,15 @@
 
 from shared.celery_app import make_celery
 from shared.settings import get_settings
-from shared.tasks import RELAY_OUTBOX
+from shared.tasks import RELAY_OUTBOX, SWEEP_UNAVAILABILITY
 
 app = make_celery("scheduler")
 app.conf.include = ["services.scheduler.tasks"]
+settings = get_settings()
 app.conf.beat_schedule = {
-    "relay-outbox": {"task": RELAY_OUTBOX, "schedule": get_settings().outbox_relay_seconds},
+    "relay-outbox": {"task": RELAY_OUTBOX, "schedule": settings.outbox_relay_seconds},
+    "sweep-unavailability": {
+        "task": SWEEP_UNAVAILABILITY,
+        "schedule": settings.unavailability_sweep_seconds,
+    },
 }

@@ -4,11 +4,15 @@ from shared.models.api_key import ApiKey
 from shared.models.application import Application
 from shared.models.base import Base, utcnow
 from shared.models.candidate import Candidate
+from shared.models.candidate_token import CandidateToken
 from shared.models.dossier import Dossier
+from shared.models.examiner import TrialExaminer
 from shared.models.history import HistoryEntry
 from shared.models.job import Job
 from shared.models.message import Message
+from shared.models.note import Note
 from shared.models.outbox import OutboxEvent
+from shared.models.stored_file import StoredFile
 from shared.models.trial import Participation, Trial
 
 __all__ = [
@@ -16,12 +20,16 @@ __all__ = [
     "Application",
     "Base",
     "Candidate",
+    "CandidateToken",
     "Dossier",
     "HistoryEntry",
     "Job",
     "Message",
+    "Note",
     "OutboxEvent",
     "Participation",
+    "StoredFile",
     "Trial",
+    "TrialExaminer",
     "utcnow",
 ]

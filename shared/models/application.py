@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, Timestamped
@@ -13,10 +13,16 @@ from shared.models.job import Job
 
 if TYPE_CHECKING:
     from shared.models.dossier import Dossier
+    from shared.models.stored_file import StoredFile
 
 
 class Application(Timestamped, Base):
     __tablename__ = "applications"
+    # The CV bank lists newest first, often filtered by status or kind.
+    __table_args__ = (
+        Index("ix_applications_created_at", "created_at"),
+        Index("ix_applications_status_created_at", "status", "created_at"),
+    )
 
     kind: Mapped[str] = mapped_column(String(20), index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"), index=True)
@@ -24,9 +30,19 @@ class Application(Timestamped, Base):
     cover_letter: Mapped[str | None] = mapped_column(Text)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
-    unavailable_until: Mapped[datetime | None]
+    unavailable_until: Mapped[datetime | None] = mapped_column(index=True)
+    unavailable_reason: Mapped[str | None] = mapped_column(Text)
+    # The status to return to when a temporary unavailability ends.
+    status_before_unavailable: Mapped[str | None] = mapped_column(String(30))
+    cv_file_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("stored_files.id", use_alter=True)
+    )
+    proposed_by_application_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("applications.id")
+    )
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")
+    cv_file: Mapped["StoredFile | None"] = relationship(foreign_keys=[cv_file_id])
     job: Mapped[Job | None] = relationship(lazy="joined")
     dossier: Mapped["Dossier | None"] = relationship(back_populates="application", lazy="selectin")
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, Timestamped
 from shared.models.dossier import Dossier
+from shared.models.examiner import TrialExaminer
 from shared.models.job import Job
 
 
@@ -31,6 +32,14 @@ class Trial(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(20), default="planned")
 
     job: Mapped[Job] = relationship(lazy="joined")
+    examiner_links: Mapped[list[TrialExaminer]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    @property
+    def examiner_ids(self) -> list[uuid.UUID]:
+        """The API keys of the examiners assigned to this trial."""
+        return [link.api_key_id for link in self.examiner_links]
 
     @property
     def duration(self) -> timedelta:

@@ -1,5 +1,6 @@
 """The foundation's slice as a user drives it: validate an application, invite to a trial."""
 
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -12,6 +13,20 @@ def post(http: httpx.Client, path: str, body: dict[str, Any] | None = None) -> d
     response = http.post(f"/api/v1{path}", json=body)
     assert response.status_code in (200, 201), response.text
     return dict(response.json())
+
+
+def wait_for_statuses(
+    http: httpx.Client, dossier_id: str, statuses: set[str], count: int, timeout: float = 20
+) -> list[dict[str, Any]]:
+    """The dossier's messages once `count` of them are in `statuses` (the worker records the
+    SMTP answer just after the server accepted the email, so the row lags the mailbox)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        items = http.get(f"/api/v1/messages?dossier_id={dossier_id}").json()["items"]
+        if sum(m["status"] in statuses for m in items) >= count:
+            return list(items)
+        assert time.monotonic() < deadline, f"messages stayed {[m['status'] for m in items]}"
+        time.sleep(0.1)
 
 
 def apply_and_validate(http: httpx.Client, email: str, reference: str) -> tuple[str, str]:

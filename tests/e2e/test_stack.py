@@ -11,6 +11,7 @@ from tests.e2e.slice import (
     assert_validation_email,
     invite_to_written_trial,
     post,
+    wait_for_statuses,
 )
 from tests.mailbox import Mailbox, free_port
 from tests.stack import Stack, wait_until_healthy
@@ -33,11 +34,8 @@ def test_validation_and_invitation_reach_the_candidate(stack: Stack, mailbox: Ma
     assert_invitation(invitation.message, participation_id, "elise@example.org")
     assert str(invitation.message["From"]) == "Service RH <rh@commune.example>"
 
-    messages = http.get(f"/api/v1/messages?dossier_id={dossier_id}").json()["items"]
-    assert {m["kind"]: m["status"] for m in messages} == {
-        "application_validated": "sent",
-        "trial_invitation": "sent",
-    }
+    messages = wait_for_statuses(http, dossier_id, {"sent"}, count=2)
+    assert {m["kind"] for m in messages} == {"application_validated", "trial_invitation"}
     assert all(m["attempts"] == 1 and m["last_response"].startswith("250") for m in messages)
     assert len(mailbox.messages) == 2, "each email once"
 
@@ -83,8 +81,7 @@ def test_publish_failure_after_commit_is_relayed(stack: Stack, mailbox: Mailbox)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{stack.log_tails()}") from None
     assert received.rcpt_tos == ["lotte@example.be"]
-    messages = http.get(f"/api/v1/messages?dossier_id={validated['dossier_id']}").json()["items"]
-    assert [m["status"] for m in messages] == ["sent"]
+    wait_for_statuses(http, validated["dossier_id"], {"sent"}, count=1)
     assert len(mailbox.messages) == 1
 
 

@@ -1,7 +1,8 @@
 import uuid
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from services.api.candidates.schemas import CandidateCreate, CandidateRef
 from services.api.schemas import Input, Resource, UTCDateTime
@@ -39,4 +40,33 @@ class ApplicationOut(Resource):
     cover_letter: str | None
     profile: dict[str, Any]
     unavailable_until: UTCDateTime | None
+    unavailable_reason: str | None
     dossier_id: uuid.UUID | None
+    cv_file_id: uuid.UUID | None
+    proposed_by_application_id: uuid.UUID | None
+
+
+class ApplicationUpdate(Input):
+    cover_letter: str | None = Field(default=None, max_length=20_000)
+    profile: dict[str, Any] | None = None
+
+
+class ChangesRequest(Input):
+    message: str = Field(min_length=1, max_length=5000)
+
+
+class JobProposal(Input):
+    job_id: uuid.UUID
+    message: str | None = Field(default=None, max_length=5000)
+
+
+class Unavailability(Input):
+    until: AwareDatetime | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("until")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("until must be in the future")
+        return value

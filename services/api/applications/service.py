@@ -1,20 +1,30 @@
-"""The CV bank: applications and their validation into dossiers."""
+"""The CV bank: applications, their validation into dossiers, and what HR does with them."""
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, BinaryIO
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from services.api.applications.schemas import ApplicationCreate
+from services.api.applications.schemas import ApplicationCreate, ApplicationUpdate
+from services.api.candidate_pages import tokens
 from services.api.candidates import service as candidates
 from services.api.candidates.service import create_candidate, get_candidate
 from services.api.errors import Conflict, NotFound
+from services.api.files import service as files
 from services.api.jobs.service import get_job
-from shared import history
+from shared import availability, history
 from shared.messages import queue_message
-from shared.models import Application, Dossier
-from shared.workflow import DossierStatus, application_transition
+from shared.models import Application, Dossier, HistoryEntry, StoredFile
+from shared.workflow import (
+    APPLICATION_OPEN_STATES,
+    ApplicationStatus,
+    DossierStatus,
+    TransitionRefused,
+    application_transition,
+)
 
 SUMMARY_LENGTH = 600
 
@@ -129,3 +139,239 @@ def validate_application(*, session: Session, application_id: uuid.UUID, actor: 
         application_id=application.id,
     )
     return application
+
+
+def _snapshot(application: Application) -> dict[str, Any]:
+    return {
+        "status": application.status,
+        "cover_letter": application.cover_letter,
+        "profile": application.profile,
+    }
+
+
+def update_application(
+    *, session: Session, application_id: uuid.UUID, data: ApplicationUpdate, actor: str
+) -> Application:
+    """Edit an application (not once rejected); the history keeps before and after."""
+    application = get_application(session=session, application_id=application_id)
+    if application.status not in APPLICATION_OPEN_STATES:
+        raise TransitionRefused("application", application.status, "edit")
+    before = _snapshot(application)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(application, field, value)
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="application_edited",
+        application_id=application.id,
+        dossier_id=application.dossier_id,
+        before=before,
+        after=_snapshot(application),
+    )
+    return application
+
+
+def request_changes(
+    *, session: Session, application_id: uuid.UUID, message: str, actor: str
+) -> Application:
+    """Return the application to the candidate with a link to a page to update and resubmit."""
+    application = get_application(session=session, application_id=application_id)
+    before = application.status
+    application.status = application_transition(before, "request_changes")
+    _, signed = tokens.issue(
+        session=session,
+        purpose=tokens.UPDATE_APPLICATION,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        message=message,
+    )
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="changes_requested",
+        application_id=application.id,
+        before={"status": before},
+        after={"status": application.status, "message": message},
+    )
+    job = application.job
+    queue_message(
+        session,
+        kind="changes_requested",
+        idempotency_key=f"changes_requested:{application.id}:{uuid.uuid4()}",
+        candidate=application.candidate,
+        context={
+            "candidate_name": application.candidate.full_name,
+            "message": message,
+            "link": tokens.url(signed),
+            "job_title": job.title if job else None,
+        },
+        actor=actor,
+        application_id=application.id,
+    )
+    return application
+
+
+def propose_job(
+    *,
+    session: Session,
+    application_id: uuid.UUID,
+    job_id: uuid.UUID,
+    message: str | None,
+    actor: str,
+) -> Application:
+    """Email the candidate a job and a link to apply to it."""
+    application = get_application(session=session, application_id=application_id)
+    if application.status not in APPLICATION_OPEN_STATES:
+        raise TransitionRefused("application", application.status, "propose a job to")
+    job = get_job(session=session, job_id=job_id)
+    if job.status != "open":
+        raise Conflict(f"job '{job.reference}' is {job.status}", state=job.status)
+    already = session.scalar(
+        select(Application.id).where(
+            Application.candidate_id == application.candidate_id, Application.job_id == job.id
+        )
+    )
+    if already is not None:
+        raise Conflict(
+            f"the candidate already applied to job '{job.reference}'", application_id=already
+        )
+    token, signed = tokens.issue(
+        session=session,
+        purpose=tokens.APPLY_TO_JOB,
+        candidate_id=application.candidate_id,
+        application_id=application.id,
+        job_id=job.id,
+        message=message,
+        expires_at=job.closes_at,
+    )
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="job_proposed",
+        application_id=application.id,
+        after={"job_id": str(job.id), "job_reference": job.reference, "message": message},
+    )
+    queue_message(
+        session,
+        kind="job_proposed",
+        idempotency_key=f"job_proposed:{token.id}",
+        candidate=application.candidate,
+        context={
+            "candidate_name": application.candidate.full_name,
+            "message": message,
+            "job_title": job.title,
+            "job_reference": job.reference,
+            "link": tokens.url(signed),
+        },
+        actor=actor,
+        application_id=application.id,
+    )
+    return application
+
+
+def revoke_links(*, session: Session, application_id: uuid.UUID, actor: str) -> int:
+    """Revoke the candidate links of an application not used yet (e.g. sent to a wrong address)."""
+    application = get_application(session=session, application_id=application_id)
+    revoked = tokens.revoke_open(session=session, application_id=application.id)
+    history.record(
+        session,
+        actor=actor,
+        action="candidate_links_revoked",
+        application_id=application.id,
+        after={"revoked": revoked},
+    )
+    return revoked
+
+
+def mark_unavailable(
+    *,
+    session: Session,
+    application_id: uuid.UUID,
+    until: datetime | None,
+    reason: str | None,
+    actor: str,
+) -> Application:
+    """Set the application aside, until a date (the scheduler brings it back) or until HR does."""
+    application = get_application(session=session, application_id=application_id)
+    before = application.status
+    application.status = application_transition(before, "mark_unavailable")
+    application.status_before_unavailable = before
+    application.unavailable_until = until
+    application.unavailable_reason = reason
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="marked_unavailable",
+        application_id=application.id,
+        dossier_id=application.dossier_id,
+        before={"status": before},
+        after={
+            "status": application.status,
+            "until": until.isoformat() if until else None,
+            "reason": reason,
+        },
+    )
+    return application
+
+
+def mark_available(*, session: Session, application_id: uuid.UUID, actor: str) -> Application:
+    """End a temporary unavailability: the application returns to where it was."""
+    application = get_application(session=session, application_id=application_id)
+    if application.status != ApplicationStatus.UNAVAILABLE:
+        raise TransitionRefused("application", application.status, "mark_available")
+    availability.end_unavailability(session=session, application=application, actor=actor)
+    return application
+
+
+def attach_cv(
+    *,
+    session: Session,
+    application_id: uuid.UUID,
+    upload: BinaryIO,
+    filename: str | None,
+    actor: str,
+) -> StoredFile:
+    """Upload or replace the application's CV."""
+    application = get_application(session=session, application_id=application_id)
+    previous = application.cv_file
+    stored = files.store(
+        session=session,
+        upload=upload,
+        filename=filename,
+        purpose="cv",
+        uploaded_by=actor,
+        application_id=application.id,
+    )
+    application.cv_file_id = stored.id
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="cv_replaced" if previous else "cv_uploaded",
+        application_id=application.id,
+        dossier_id=application.dossier_id,
+        before={"file_id": str(previous.id), "filename": previous.filename} if previous else None,
+        after={"file_id": str(stored.id), "filename": stored.filename, "size": stored.size},
+    )
+    return stored
+
+
+def get_cv(*, session: Session, application_id: uuid.UUID) -> StoredFile:
+    """The application's CV, or NotFound."""
+    application = get_application(session=session, application_id=application_id)
+    if application.cv_file is None:
+        raise NotFound(f"application {application_id} has no CV")
+    return application.cv_file
+
+
+def application_history(*, session: Session, application_id: uuid.UUID) -> Sequence[HistoryEntry]:
+    """The application's timeline, with its dossier's once validated, in order."""
+    application = get_application(session=session, application_id=application_id)
+    where = HistoryEntry.application_id == application.id
+    if application.dossier_id is not None:
+        where = or_(where, HistoryEntry.dossier_id == application.dossier_id)
+    return session.scalars(select(HistoryEntry).where(where).order_by(HistoryEntry.id)).all()

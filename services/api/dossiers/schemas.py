@@ -2,10 +2,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.candidates.schemas import CandidateRef
-from services.api.schemas import Resource, UTCDateTime
+from services.api.schemas import Input, Resource, UTCDateTime
 from services.api.trials.schemas import ParticipationOut
 
 
@@ -45,3 +45,22 @@ class HistoryEntryOut(BaseModel):
 
 class HistoryOut(BaseModel):
     items: list[HistoryEntryOut]
+
+
+class Rejection(Input):
+    reason: str = Field(min_length=1, max_length=5000)
+    notify: bool = False
+
+
+class Withdrawal(Input):
+    reason: str | None = Field(default=None, max_length=5000)
+
+
+class JobCount(BaseModel):
+    job: JobRef
+    total: int
+    by_status: dict[str, int]
+
+
+class DossierSummary(BaseModel):
+    items: list[JobCount]

@@ -2,25 +2,111 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, BinaryIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.api.errors import NotFound
-from shared.models import Dossier, HistoryEntry
+from services.api.candidates import service as candidates
+from services.api.deps import Agent
+from services.api.errors import Forbidden, NotFound
+from services.api.files import service as files
+from shared import history
+from shared.messages import queue_message
+from shared.models import (
+    Dossier,
+    HistoryEntry,
+    Job,
+    Participation,
+    StoredFile,
+    TrialExaminer,
+)
+from shared.workflow import dossier_transition
 
 
-def get_dossier(*, session: Session, dossier_id: uuid.UUID) -> Dossier:
-    """The dossier, or NotFound."""
+def _assigned_to(examiner_id: uuid.UUID) -> Select[Any]:
+    """The dossiers invited to a trial this examiner is assigned to."""
+    return (
+        select(Participation.dossier_id)
+        .join(TrialExaminer, TrialExaminer.trial_id == Participation.trial_id)
+        .where(TrialExaminer.api_key_id == examiner_id)
+    )
+
+
+def get_dossier(*, session: Session, dossier_id: uuid.UUID, agent: Agent | None = None) -> Dossier:
+    """The dossier, or NotFound; an examiner sees only the dossiers of their trials."""
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound(f"dossier {dossier_id} not found")
+    if agent is not None and agent.role == "examiner":
+        assigned = session.scalar(
+            _assigned_to(agent.id).where(Participation.dossier_id == dossier.id)
+        )
+        if assigned is None:
+            raise Forbidden("this dossier is not in a trial assigned to you")
     return dossier
 
 
-def dossier_history(*, session: Session, dossier_id: uuid.UUID) -> Sequence[HistoryEntry]:
+def list_dossiers(
+    *,
+    agent: Agent,
+    job_id: uuid.UUID | None,
+    year: int | None,
+    campaign: str | None,
+    status: str | None,
+    q: str | None,
+) -> Select[Any]:
+    """The query for dossiers matching the filters, by job then application date."""
+    query = (
+        select(Dossier)
+        .join(Dossier.job)
+        .join(Dossier.candidate)
+        .order_by(Job.reference, Dossier.applied_at, Dossier.id)
+    )
+    if job_id:
+        query = query.where(Dossier.job_id == job_id)
+    if year is not None:
+        query = query.where(Job.year == year)
+    if campaign:
+        query = query.where(Job.campaign == campaign)
+    if status:
+        query = query.where(Dossier.status == status)
+    if q:
+        query = query.where(or_(candidates.matches(q), Job.title.ilike(f"%{q}%")))
+    if agent.role == "examiner":
+        query = query.where(Dossier.id.in_(_assigned_to(agent.id)))
+    return query
+
+
+def summary_by_job(
+    *, session: Session, agent: Agent, year: int | None, campaign: str | None
+) -> list[dict[str, Any]]:
+    """Per job: how many dossiers, in total and per status."""
+    query = (
+        select(Job, Dossier.status, func.count(Dossier.id))
+        .join(Dossier, Dossier.job_id == Job.id)
+        .group_by(Job.id, Dossier.status)
+        .order_by(Job.reference)
+    )
+    if year is not None:
+        query = query.where(Job.year == year)
+    if campaign:
+        query = query.where(Job.campaign == campaign)
+    if agent.role == "examiner":
+        query = query.where(Dossier.id.in_(_assigned_to(agent.id)))
+    groups: dict[uuid.UUID, dict[str, Any]] = {}
+    for job, status, count in session.execute(query):
+        group = groups.setdefault(job.id, {"job": job, "total": 0, "by_status": {}})
+        group["total"] += count
+        group["by_status"][status] = count
+    return list(groups.values())
+
+
+def dossier_history(
+    *, session: Session, dossier_id: uuid.UUID, agent: Agent | None = None
+) -> Sequence[HistoryEntry]:
     """The dossier's timeline, from the application it came from, in order."""
-    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    dossier = get_dossier(session=session, dossier_id=dossier_id, agent=agent)
     return session.scalars(
         select(HistoryEntry)
         .where(
@@ -30,4 +116,87 @@ def dossier_history(*, session: Session, dossier_id: uuid.UUID) -> Sequence[Hist
             )
         )
         .order_by(HistoryEntry.id)
+    ).all()
+
+
+def reject(
+    *, session: Session, dossier_id: uuid.UUID, reason: str, notify: bool, actor: str
+) -> Dossier:
+    """Reject the dossier for the post, telling the candidate if HR chooses to."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    before = dossier.status
+    dossier.status = dossier_transition(before, "reject")
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="dossier_rejected",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, "reason": reason, "notified": notify},
+    )
+    if notify:
+        queue_message(
+            session,
+            kind="dossier_rejected",
+            idempotency_key=f"dossier_rejected:{dossier.id}",
+            candidate=dossier.candidate,
+            context={
+                "candidate_name": dossier.candidate.full_name,
+                "job_title": dossier.job.title,
+                "reason": reason,
+            },
+            actor=actor,
+            dossier_id=dossier.id,
+        )
+    return dossier
+
+
+def withdraw(*, session: Session, dossier_id: uuid.UUID, reason: str | None, actor: str) -> Dossier:
+    """Record that the candidate withdrew."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    before = dossier.status
+    dossier.status = dossier_transition(before, "withdraw")
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="dossier_withdrawn",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, "reason": reason},
+    )
+    return dossier
+
+
+def attach(
+    *, session: Session, dossier_id: uuid.UUID, upload: BinaryIO, filename: str | None, actor: str
+) -> StoredFile:
+    """Attach a file to the dossier (HR only)."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    stored = files.store(
+        session=session,
+        upload=upload,
+        filename=filename,
+        purpose="attachment",
+        uploaded_by=actor,
+        dossier_id=dossier.id,
+    )
+    history.record(
+        session,
+        actor=actor,
+        action="attachment_added",
+        dossier_id=dossier.id,
+        after={"file_id": str(stored.id), "filename": stored.filename, "size": stored.size},
+    )
+    return stored
+
+
+def attachments(*, session: Session, dossier_id: uuid.UUID) -> Sequence[StoredFile]:
+    """The dossier's attachments, oldest first."""
+    get_dossier(session=session, dossier_id=dossier_id)
+    return session.scalars(
+        select(StoredFile)
+        .where(StoredFile.dossier_id == dossier_id, StoredFile.purpose == "attachment")
+        .order_by(StoredFile.created_at, StoredFile.id)
     ).all()

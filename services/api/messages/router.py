@@ -1,11 +1,11 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 
-from services.api.deps import Reader, SessionDep
+from services.api.deps import HR, Reader, SessionDep
 from services.api.messages import service
-from services.api.messages.schemas import MessageOut
+from services.api.messages.schemas import FreeMessage, MessageOut, MessagesOut
 from services.api.pagination import Page, PageParams, page_params, paginate
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -26,3 +26,22 @@ def list_messages(
         dossier_id=dossier_id, application_id=application_id, status=status
     )
     return paginate(session, query, page)
+
+
+@router.post("", status_code=202, response_model=MessagesOut)
+def write_to_candidates(
+    data: FreeMessage,
+    session: SessionDep,
+    agent: HR,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> object:
+    """Queue one email per selected dossier; repeating with the same Idempotency-Key sends none."""
+    items = service.write_to_candidates(
+        session=session,
+        dossier_ids=data.dossier_ids,
+        subject=data.subject,
+        body=data.body,
+        batch=idempotency_key or str(uuid.uuid4()),
+        actor=agent.actor,
+    )
+    return {"items": items}

@@ -4,8 +4,11 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
-from shared.models import Message
+from services.api.errors import NotFound
+from shared.messages import queue_message
+from shared.models import Dossier, Message
 
 
 def list_messages(
@@ -20,3 +23,38 @@ def list_messages(
     if status:
         query = query.where(Message.status == status)
     return query
+
+
+def write_to_candidates(
+    *,
+    session: Session,
+    dossier_ids: list[uuid.UUID],
+    subject: str,
+    body: str,
+    batch: str,
+    actor: str,
+) -> list[Message]:
+    """One message per selected dossier's candidate; `batch` makes a repeated request a no-op."""
+    wanted = list(dict.fromkeys(dossier_ids))
+    found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)
+    messages = [
+        queue_message(
+            session,
+            kind="free_message",
+            idempotency_key=f"free_message:{batch}:{dossier.id}",
+            candidate=dossier.candidate,
+            context={
+                "candidate_name": dossier.candidate.full_name,
+                "subject": subject,
+                "body": body,
+            },
+            actor=actor,
+            dossier_id=dossier.id,
+        )
+        for dossier in (found[i] for i in wanted)
+    ]
+    session.flush()
+    return messages

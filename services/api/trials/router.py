@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.api.deps import HR, Reader, SessionDep
 from services.api.trials import service
 from services.api.trials.schemas import (
+    ExaminerAssignment,
     InvitationRequest,
     InvitationsOut,
     ParticipationOut,
@@ -28,6 +29,15 @@ def list_trials(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
 @router.get("/trials/{trial_id}", response_model=TrialOut)
 def get_trial(trial_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
     return service.get_trial(session=session, trial_id=trial_id)
+
+
+@router.put("/trials/{trial_id}/examiners", response_model=TrialOut)
+def assign_examiners(
+    trial_id: uuid.UUID, data: ExaminerAssignment, session: SessionDep, _: HR
+) -> object:
+    return service.assign_examiners(
+        session=session, trial_id=trial_id, examiner_ids=data.examiner_ids
+    )
 
 
 @router.post("/trials/{trial_id}/invitations", status_code=201, response_model=InvitationsOut)

@@ -25,6 +25,7 @@ class TrialCreate(Input):
     max_score: Decimal = Field(default=Decimal(20), gt=0, le=100_000)
     pass_score: Decimal | None = Field(default=None, ge=0)
     eliminatory: bool = False
+    examiner_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
 
     @field_validator("timezone")
     @classmethod
@@ -63,6 +64,11 @@ class TrialOut(Resource):
     pass_score: Decimal | None
     eliminatory: bool
     status: str
+    examiner_ids: list[uuid.UUID]
+
+
+class ExaminerAssignment(Input):
+    examiner_ids: list[uuid.UUID] = Field(max_length=50)
 
 
 class InvitationRequest(Input):

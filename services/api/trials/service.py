@@ -10,7 +10,7 @@ from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history
-from shared.models import Dossier, Participation, Trial
+from shared.models import ApiKey, Dossier, Participation, Trial, TrialExaminer
 from shared.outbox import add_event
 from shared.tasks import SEND_INVITATION, SendInvitation
 from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
@@ -25,12 +25,34 @@ def get_trial(*, session: Session, trial_id: uuid.UUID) -> Trial:
 
 
 def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Trial:
-    """Plan a trial for a job."""
+    """Plan a trial for a job, with its examiners."""
     get_job(session=session, job_id=job_id)
-    trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking"}))
+    trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking", "examiner_ids"}))
     session.add(trial)
+    _set_examiners(session, trial, data.examiner_ids)
     session.flush()
     return trial
+
+
+def assign_examiners(
+    *, session: Session, trial_id: uuid.UUID, examiner_ids: list[uuid.UUID]
+) -> Trial:
+    """Replace the examiners assigned to a trial."""
+    trial = get_trial(session=session, trial_id=trial_id)
+    _set_examiners(session, trial, examiner_ids)
+    session.flush()
+    return trial
+
+
+def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> None:
+    wanted = list(dict.fromkeys(examiner_ids))
+    keys = {k.id: k for k in session.scalars(select(ApiKey).where(ApiKey.id.in_(wanted)))}
+    wrong = [str(i) for i in wanted if i not in keys or keys[i].role != "examiner"]
+    if wrong:
+        raise Invalid(
+            f"not examiner keys: {', '.join(wrong)}", field="examiner_ids", examiner_ids=wrong
+        )
+    trial.examiner_links = [TrialExaminer(api_key_id=i) for i in wanted]
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:

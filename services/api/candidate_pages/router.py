@@ -1,0 +1,55 @@
+"""`/c/{token}`: the pages candidates reach from their emails, without an account."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Header
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from services.api.candidate_pages import service, tokens
+from services.api.candidate_pages.render import Page, browser_language, render
+from services.api.deps import SessionDep
+
+router = APIRouter(prefix="/c", tags=["candidate pages"], include_in_schema=False)
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _html(page: Page) -> HTMLResponse:
+    return HTMLResponse(render(page), status_code=page.status, headers=NO_STORE)
+
+
+@router.get("/{signed}", response_class=HTMLResponse)
+def show(
+    signed: str,
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    try:
+        token = tokens.resolve(session=session, signed=signed)
+    except tokens.LinkProblem as problem:
+        return _html(service.problem_page(problem.reason, browser_language(accept_language)))
+    return _html(service.show(session=session, token=token))
+
+
+class PageForm(BaseModel):
+    """What the pages' forms post (each page uses some of these fields)."""
+
+    action: str = Field(default="", max_length=50)
+    cover_letter: str = Field(default="", max_length=20_000)
+    summary: str = Field(default="", max_length=5000)
+    phone: str = Field(default="", max_length=50)
+
+
+@router.post("/{signed}", response_class=HTMLResponse)
+def act(
+    signed: str,
+    data: Annotated[PageForm, Form()],
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    form = data.model_dump()
+    try:
+        token = tokens.resolve(session=session, signed=signed, for_update=True)
+    except tokens.LinkProblem as problem:
+        return _html(service.problem_page(problem.reason, browser_language(accept_language)))
+    return _html(service.act(session=session, token=token, form=form))

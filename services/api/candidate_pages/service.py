@@ -1,0 +1,193 @@
+"""What a candidate's link shows (GET, changes nothing) and does (POST, once)."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy.orm import Session
+
+from services.api.candidate_pages import tokens
+from services.api.candidate_pages.render import Page, gettext
+from shared import history
+from shared.models import Application, CandidateToken, Job, utcnow
+from shared.settings import get_settings
+from shared.workflow import ApplicationStatus, application_transition
+
+MAX_TEXT = 20_000
+
+
+def problem_page(reason: str, language: str) -> Page:
+    """The page for a link that cannot be used, with a status that says why."""
+    _ = gettext(language)
+    pages = {
+        "invalid": (404, _("This link is not valid"), _("Please use the link from your email.")),
+        "expired": (410, _("This link has expired"), _("Please contact our HR department.")),
+        "revoked": (
+            410,
+            _("This link is no longer valid"),
+            _("Please use the link from your most recent email, or contact our HR department."),
+        ),
+        "wrong_purpose": (
+            400,
+            _("This link cannot be used for this"),
+            _("Please use the link from your email."),
+        ),
+    }
+    status, outcome, detail = pages[reason]
+    return Page(
+        "outcome.html.j2",
+        {"title": outcome, "outcome": outcome, "detail": detail},
+        status=status,
+        language=language,
+    )
+
+
+def _when(moment: datetime, language: str) -> str:
+    zone = ZoneInfo(get_settings().default_timezone)
+    return format_datetime(moment, "long", tzinfo=zone, locale=language)
+
+
+def _outcome(token: CandidateToken, language: str) -> Page:
+    """What a used link shows: what was done and when."""
+    _ = gettext(language)
+    assert token.used_at is not None
+    when = _when(token.used_at, language)
+    if token.purpose == tokens.UPDATE_APPLICATION:
+        title = _("Your application")
+        outcome = _("Your updated application was sent on %(when)s.") % {"when": when}
+    else:
+        title = _("Your application")
+        outcome = _("Your application was received on %(when)s.") % {"when": when}
+    return Page("outcome.html.j2", {"title": title, "outcome": outcome}, language=language)
+
+
+def show(*, session: Session, token: CandidateToken) -> Page:
+    """The page of a link; a GET never changes anything (mail scanners open links)."""
+    application = session.get(Application, token.application_id)
+    assert application is not None
+    candidate = application.candidate
+    language = candidate.language
+    _ = gettext(language)
+    if token.used_at is not None:
+        return _outcome(token, language)
+    if token.purpose == tokens.UPDATE_APPLICATION:
+        if application.status != ApplicationStatus.CHANGES_REQUESTED:
+            return _no_longer_waiting(language)
+        return Page(
+            "update_application.html.j2",
+            {
+                "title": _("Update your application"),
+                "candidate_name": candidate.full_name,
+                "message": token.message or "",
+                "cover_letter": application.cover_letter or "",
+                "summary": str(application.profile.get("summary") or ""),
+                "phone": candidate.phone or "",
+            },
+            language=language,
+        )
+    job = session.get(Job, token.job_id)
+    assert job is not None
+    if job.status != "open":
+        return _job_closed(language)
+    return Page(
+        "apply_to_job.html.j2",
+        {
+            "title": _("A post for you"),
+            "candidate_name": candidate.full_name,
+            "job_title": job.title,
+            "job_reference": job.reference,
+            "message": token.message or "",
+        },
+        language=language,
+    )
+
+
+def _no_longer_waiting(language: str) -> Page:
+    _ = gettext(language)
+    outcome = _("This application is no longer waiting for changes.")
+    detail = _("Our HR department has already taken it up.")
+    return Page(
+        "outcome.html.j2",
+        {"title": _("Your application"), "outcome": outcome, "detail": detail},
+        status=409,
+        language=language,
+    )
+
+
+def _job_closed(language: str) -> Page:
+    _ = gettext(language)
+    outcome = _("This post is no longer open for applications.")
+    return Page(
+        "outcome.html.j2",
+        {"title": _("A post for you"), "outcome": outcome},
+        status=409,
+        language=language,
+    )
+
+
+def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Page:
+    """Do what the link is for, once; a repeated POST shows what was done."""
+    application = session.get(Application, token.application_id)
+    assert application is not None
+    language = application.candidate.language
+    if form.get("action") != token.purpose:
+        return problem_page("wrong_purpose", language)
+    if token.used_at is not None:
+        return _outcome(token, language)
+    actor = f"candidate:{application.candidate_id}"
+    if token.purpose == tokens.UPDATE_APPLICATION:
+        if application.status != ApplicationStatus.CHANGES_REQUESTED:
+            return _no_longer_waiting(language)
+        _resubmit(session, application, form, actor)
+    else:
+        job = session.get(Job, token.job_id)
+        assert job is not None
+        if job.status != "open":
+            return _job_closed(language)
+        token.result_application_id = _apply(session, application, job, form, actor).id
+    token.used_at = utcnow()
+    session.flush()
+    return _outcome(token, language)
+
+
+def _resubmit(session: Session, application: Application, form: dict[str, str], actor: str) -> None:
+    before = application.status
+    application.status = application_transition(before, "resubmit")
+    application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
+    summary = form.get("summary", "")[:5000]
+    application.profile = {**application.profile, "summary": summary}
+    phone = form.get("phone", "")[:50].strip()
+    if phone:
+        application.candidate.phone = phone
+    history.record(
+        session,
+        actor=actor,
+        action="application_resubmitted",
+        application_id=application.id,
+        before={"status": before},
+        after={"status": application.status},
+    )
+
+
+def _apply(
+    session: Session, proposed: Application, job: Job, form: dict[str, str], actor: str
+) -> Application:
+    application = Application(
+        kind="specific",
+        job_id=job.id,
+        candidate_id=proposed.candidate_id,
+        cover_letter=form.get("cover_letter", "")[:MAX_TEXT] or None,
+        profile=dict(proposed.profile),
+        proposed_by_application_id=proposed.id,
+    )
+    session.add(application)
+    session.flush()
+    for application_id in (application.id, proposed.id):
+        history.record(
+            session,
+            actor=actor,
+            action="applied_to_proposed_job",
+            application_id=application_id,
+            after={"job_id": str(job.id), "application_id": str(application.id)},
+        )
+    return application

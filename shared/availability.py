@@ -1,0 +1,25 @@
+"""Temporary unavailability of an application: ended by HR or by the scheduler's sweep."""
+
+from sqlalchemy.orm import Session
+
+from shared import history
+from shared.models import Application
+from shared.workflow import ApplicationStatus
+
+
+def end_unavailability(*, session: Session, application: Application, actor: str) -> None:
+    """Put an unavailable application back in its former status (HR or the scheduler's sweep)."""
+    application.status = application.status_before_unavailable or ApplicationStatus.SUBMITTED
+    application.status_before_unavailable = None
+    application.unavailable_until = None
+    application.unavailable_reason = None
+    session.flush()
+    history.record(
+        session,
+        actor=actor,
+        action="marked_available",
+        application_id=application.id,
+        dossier_id=application.dossier_id,
+        before={"status": ApplicationStatus.UNAVAILABLE.value},
+        after={"status": application.status},
+    )

@@ -1,0 +1,16 @@
+"""Which examiners (API keys with the examiner role) are assigned to which trials."""
+
+import uuid
+
+from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.models.base import Base, Timestamped
+
+
+class TrialExaminer(Timestamped, Base):
+    __tablename__ = "trial_examiners"
+    __table_args__ = (UniqueConstraint("trial_id", "api_key_id"),)
+
+    trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id"), index=True)

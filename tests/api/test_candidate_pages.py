@@ -1,0 +1,187 @@
+"""Candidate pages behind signed links: GET shows, POST acts once, bad links get clear pages."""
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from shared.db import session_scope
+from shared.models import CandidateToken, Message, utcnow
+
+
+def _link(application_id: str, kind: str) -> str:
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message)
+            .where(Message.application_id == uuid.UUID(application_id), Message.kind == kind)
+            .order_by(Message.created_at.desc())
+        ).first()
+        assert message is not None
+        link = str(message.context["link"])
+    return link[link.index("/c/") :]
+
+
+def _returned(client: Any, build: Any, hr: dict[str, str], **candidate: Any) -> dict[str, Any]:
+    application = build.application(candidate=build.candidate(**candidate))
+    response = client.post(
+        f"/api/v1/applications/{application['id']}/request-changes",
+        json={"message": "Ajoutez votre diplôme, s'il vous plaît."},
+        headers=hr,
+    )
+    assert response.status_code == 200
+    return application
+
+
+def test_update_page_shows_then_resubmits_once(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+
+    page = client.get(link)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'lang="fr"' in page.text
+    assert "Complétez votre candidature" in page.text
+    assert "Ajoutez votre diplôme" in page.text
+    after_get = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    assert after_get["status"] == "changes_requested", "a GET changes nothing"
+
+    form = {
+        "action": "update_application",
+        "cover_letter": "Lettre complétée",
+        "summary": "Master en droit, 2019",
+        "phone": "+32 470 00 00 00",
+    }
+    done = client.post(link, data=form)
+    assert done.status_code == 200
+    assert "Votre candidature complétée a été envoyée le" in done.text
+
+    updated = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    assert updated["status"] == "resubmitted"
+    assert updated["cover_letter"] == "Lettre complétée"
+    assert updated["profile"]["summary"] == "Master en droit, 2019"
+
+    again = client.post(link, data={**form, "cover_letter": "autre chose"})
+    assert again.status_code == 200
+    assert "envoyée le" in again.text
+    reopened = client.get(link)
+    assert reopened.status_code == 200 and "envoyée le" in reopened.text
+    final = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    assert final["cover_letter"] == "Lettre complétée", "the second POST had no effect"
+    history = client.get(f"/api/v1/applications/{application['id']}/history", headers=hr).json()
+    actions = [e["action"] for e in history["items"]]
+    assert actions.count("application_resubmitted") == 1
+    assert history["items"][-1]["actor"].startswith("candidate:")
+
+
+def test_pages_speak_the_candidates_language(client: Any, build: Any, hr: Any) -> None:
+    for language, words in [
+        ("nl", "Vul uw kandidatuur aan"),
+        ("de", "Ergänzen Sie Ihre Bewerbung"),
+        ("en", "Update your application"),
+    ]:
+        application = _returned(client, build, hr, language=language)
+        page = client.get(_link(application["id"], "changes_requested"))
+        assert words in page.text
+        assert f'lang="{language}"' in page.text
+
+
+def test_apply_to_a_proposed_job(client: Any, build: Any, hr: Any) -> None:
+    candidate = build.candidate(language="nl")
+    spontaneous = client.post(
+        "/api/v1/applications",
+        json={"kind": "spontaneous", "candidate_id": candidate["id"], "profile": {"x": 1}},
+        headers=hr,
+    ).json()
+    job = build.job(title="Bibliothecaris", reference="BIB-7")
+    client.post(
+        f"/api/v1/applications/{spontaneous['id']}/propose-job",
+        json={"job_id": job["id"], "message": "Iets voor u?"},
+        headers=hr,
+    )
+    link = _link(spontaneous["id"], "job_proposed")
+
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Bibliothecaris" in page.text and "BIB-7" in page.text and "Iets voor u?" in page.text
+
+    done = client.post(link, data={"action": "apply_to_job", "cover_letter": "Graag!"})
+    assert done.status_code == 200
+    assert "Uw kandidatuur werd ontvangen op" in done.text
+    again = client.post(link, data={"action": "apply_to_job"})
+    assert again.status_code == 200
+
+    bank = client.get(f"/api/v1/applications?job_id={job['id']}", headers=hr).json()
+    assert bank["total"] == 1, "applied once"
+    [created] = bank["items"]
+    assert created["kind"] == "specific" and created["status"] == "submitted"
+    assert created["cover_letter"] == "Graag!"
+    assert created["proposed_by_application_id"] == spontaneous["id"]
+    assert created["candidate"]["id"] == candidate["id"]
+
+
+def test_tampered_link_is_404_page(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr)
+    link = _link(application["id"], "changes_requested")
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    for response in (
+        client.get(tampered, headers={"Accept-Language": "de-BE,de;q=0.9"}),
+        client.post(tampered, data={"action": "update_application"}),
+    ):
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("text/html")
+    assert (
+        "Dieser Link ist ungültig" in client.get(tampered, headers={"Accept-Language": "de"}).text
+    )
+    assert client.get("/c/not-even-a-token").status_code == 404
+
+
+def test_expired_link_is_410_page(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+    with session_scope() as session:
+        session.execute(update(CandidateToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    page = client.get(link, headers={"Accept-Language": "fr"})
+    assert page.status_code == 410
+    assert "Ce lien a expiré" in page.text
+    assert client.post(link, data={"action": "update_application"}).status_code == 410
+    state = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    assert state["status"] == "changes_requested"
+
+
+def test_wrong_purpose_is_400_page(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr)
+    link = _link(application["id"], "changes_requested")
+    response = client.post(link, data={"action": "apply_to_job"})
+    assert response.status_code == 400
+    state = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    assert state["status"] == "changes_requested"
+
+
+def test_a_used_link_keeps_showing_what_was_done(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr)
+    first = _link(application["id"], "changes_requested")
+    client.post(first, data={"action": "update_application", "cover_letter": "v2"})
+    client.post(
+        f"/api/v1/applications/{application['id']}/request-changes",
+        json={"message": "Encore une chose"},
+        headers=hr,
+    )
+    second = _link(application["id"], "changes_requested")
+    assert second != first
+    assert "Complétez votre candidature" in client.get(second).text
+    reopened = client.get(first)
+    assert reopened.status_code == 200 and "envoyée le" in reopened.text
+
+
+def test_hr_revokes_unused_links(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr, language="en")
+    link = _link(application["id"], "changes_requested")
+    response = client.post(f"/api/v1/applications/{application['id']}/revoke-links", headers=hr)
+    assert response.json() == {"revoked": 1}
+    page = client.get(link)
+    assert page.status_code == 410
+    assert "This link is no longer valid" in page.text
+    assert client.post(link, data={"action": "update_application"}).status_code == 410
+    history = client.get(f"/api/v1/applications/{application['id']}/history", headers=hr)
+    assert history.json()["items"][-1]["action"] == "candidate_links_revoked"

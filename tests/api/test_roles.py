@@ -1,0 +1,123 @@
+"""Who may do what: every route against every role, and examiners only on their trials."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+ROLES = ["admin", "hr", "examiner", "viewer"]
+WRITE = {"admin", "hr"}
+READ = {"admin", "hr", "viewer"}
+DOSSIER_READ = {"admin", "hr", "viewer", "examiner"}
+HR_ONLY = {"admin", "hr"}
+
+
+def _key_id(name: str) -> str:
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import ApiKey
+
+    with session_scope() as session:
+        return str(session.scalars(select(ApiKey.id).where(ApiKey.name == name)).one())
+
+
+@pytest.fixture
+def world(client: Any, build: Any, api_key: Any) -> dict[str, Any]:
+    """A job, a dossier invited to a trial, and a key per role (the examiner on that trial)."""
+    keys = {role: api_key(role, name=f"{role}-matrix") for role in ROLES}
+    job = build.job()
+    dossier = build.dossier(job)
+    trial = build.written_trial(job, examiner_ids=[_key_id("examiner-matrix")])
+    build.invite(trial, dossier)
+    return {
+        "job": job,
+        "dossier": dossier,
+        "application_id": dossier["application_id"],
+        "trial": trial,
+        "keys": keys,
+    }
+
+
+def routes(w: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
+    job, dossier, trial = w["job"]["id"], w["dossier"]["id"], w["trial"]["id"]
+    application = w["application_id"]
+    new_job = {"title": "T", "reference": f"R-{uuid.uuid4()}", "year": 2026}
+    return [
+        ("POST", "/api/v1/jobs", new_job, WRITE),
+        ("GET", "/api/v1/jobs", None, READ),
+        ("GET", f"/api/v1/jobs/{job}", None, READ),
+        ("PATCH", f"/api/v1/jobs/{job}", {"department": "RH"}, WRITE),
+        ("GET", "/api/v1/candidates", None, READ),
+        ("GET", "/api/v1/applications", None, READ),
+        ("GET", f"/api/v1/applications/{application}", None, READ),
+        ("GET", f"/api/v1/applications/{application}/history", None, READ),
+        ("PATCH", f"/api/v1/applications/{application}", {"cover_letter": "x"}, WRITE),
+        ("POST", f"/api/v1/applications/{application}/notes", {"text": "n"}, HR_ONLY),
+        ("GET", f"/api/v1/applications/{application}/notes", None, HR_ONLY),
+        ("GET", f"/api/v1/applications/{application}/cv", None, HR_ONLY),
+        ("GET", "/api/v1/dossiers", None, DOSSIER_READ),
+        ("GET", "/api/v1/dossiers/summary", None, DOSSIER_READ),
+        ("GET", f"/api/v1/dossiers/{dossier}", None, DOSSIER_READ),
+        ("GET", f"/api/v1/dossiers/{dossier}/history", None, DOSSIER_READ),
+        ("POST", f"/api/v1/dossiers/{dossier}/notes", {"text": "n"}, HR_ONLY),
+        ("GET", f"/api/v1/dossiers/{dossier}/notes", None, HR_ONLY),
+        ("GET", f"/api/v1/dossiers/{dossier}/attachments", None, HR_ONLY),
+        ("GET", f"/api/v1/messages?dossier_id={dossier}", None, READ),
+        (
+            "POST",
+            "/api/v1/messages",
+            {"dossier_ids": [dossier], "subject": "s", "body": "b"},
+            WRITE,
+        ),
+        ("GET", f"/api/v1/jobs/{job}/trials", None, READ),
+        ("GET", f"/api/v1/trials/{trial}", None, READ),
+        ("GET", f"/api/v1/trials/{trial}/participations", None, READ),
+        ("PUT", f"/api/v1/trials/{trial}/examiners", {"examiner_ids": []}, WRITE),
+        ("POST", f"/api/v1/trials/{trial}/invitations", {"dossier_ids": [dossier]}, WRITE),
+        ("POST", f"/api/v1/dossiers/{dossier}/withdraw", {}, WRITE),
+    ]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(client: Any, world: dict[str, Any], role: str) -> None:
+    headers = world["keys"][role]
+    for method, path, body, allowed in routes(world):
+        response = client.request(method, path, json=body, headers=headers)
+        if role in allowed:
+            assert response.status_code < 400 or response.status_code == 404, (
+                f"{role} {method} {path}: {response.status_code} {response.text}"
+            )
+        else:
+            assert response.status_code == 403, f"{role} {method} {path}: {response.status_code}"
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_examiner_sees_only_dossiers_of_assigned_trials(
+    client: Any, build: Any, hr: dict[str, str], api_key: Any
+) -> None:
+    examiner = api_key("examiner", name="jury-1")
+    key_id = _key_id("jury-1")
+    job = build.job()
+    mine, other = build.dossier(job), build.dossier(job)
+    trial = build.written_trial(job, examiner_ids=[key_id])
+    assert trial["examiner_ids"] == [key_id]
+    build.invite(trial, mine)
+
+    assert client.get(f"/api/v1/dossiers/{mine['id']}", headers=examiner).status_code == 200
+    assert client.get(f"/api/v1/dossiers/{other['id']}", headers=examiner).status_code == 403
+    listed = client.get("/api/v1/dossiers", headers=examiner).json()["items"]
+    assert [d["id"] for d in listed] == [mine["id"]]
+    summary = client.get("/api/v1/dossiers/summary", headers=examiner).json()["items"]
+    assert summary[0]["total"] == 1
+
+
+def test_only_examiner_keys_can_be_assigned(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    trial = build.written_trial(job)
+    response = client.put(
+        f"/api/v1/trials/{trial['id']}/examiners",
+        json={"examiner_ids": [str(uuid.uuid4())]},
+        headers=hr,
+    )
+    assert response.status_code == 422
