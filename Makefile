@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.decision_latency $(BENCH_ARGS)
+	$(BIN)/python -m bench.cv_bank_lists
 
 clean:
 	rm -rf $(VENV) var

@@ -22,6 +22,8 @@ class Application(Timestamped, Base):
     __table_args__ = (
         Index("ix_applications_created_at", "created_at"),
         Index("ix_applications_status_created_at", "status", "created_at"),
+        Index("ix_applications_kind_created_at", "kind", "created_at"),
+        Index("ix_applications_job_id_created_at", "job_id", "created_at"),
     )
 
     kind: Mapped[str] = mapped_column(String(20), index=True)

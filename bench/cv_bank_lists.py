@@ -1,0 +1,183 @@
+"""How fast the CV bank and dossier lists answer with 10,000 applications.
+
+Seeds a fresh database (DATABASE_URL's server, or SQLite) with --count applications spread over
+20 jobs (a third spontaneous, a quarter validated into dossiers), starts the real API process,
+and times each list request (p50/p99 over --repeat calls). Baselines measured in the same run:
+GET /healthz (the HTTP floor) and the bare SQL count behind the busiest filter.
+
+Usage: python -m bench.cv_bank_lists [--count 10000] [--repeat 50]
+"""
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, insert, select
+
+from tests.database import fresh_database
+from tests.mailbox import free_port
+from tests.stack import Stack, wait_until_healthy
+
+FIRST = ["Élise", "Jan", "Lotte", "Thomas", "Sofie", "Karim", "Anna", "Luc", "Inès", "Pieter"]
+LAST = ["Dupont", "Peeters", "Maes", "Janssens", "Lambert", "Dubois", "Mertens", "Willems"]
+
+
+def seed(count: int) -> None:
+    """Insert jobs, candidates, applications and dossiers in bulk."""
+    from shared.db import get_engine
+    from shared.models import Application, Candidate, Dossier, Job, utcnow
+
+    rng = random.Random(7)
+    now = utcnow()
+    jobs = [
+        {
+            "id": uuid.uuid4(),
+            "title": f"Poste {n}",
+            "reference": f"BENCH-{n}",
+            "year": 2025 + n % 2,
+            "campaign": "printemps" if n % 2 else "automne",
+            "status": "open",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(20)
+    ]
+    candidates, applications, dossiers = [], [], []
+    for n in range(count):
+        created = now - timedelta(minutes=count - n)
+        candidate_id = uuid.uuid4()
+        candidates.append(
+            {
+                "id": candidate_id,
+                "first_name": rng.choice(FIRST),
+                "last_name": f"{rng.choice(LAST)}{n}",
+                "email": f"c{n}@example.org",
+                "language": rng.choice(["fr", "nl", "de", "en"]),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        spontaneous = n % 3 == 0
+        job = None if spontaneous else rng.choice(jobs)
+        validated = not spontaneous and n % 4 == 0
+        application_id = uuid.uuid4()
+        applications.append(
+            {
+                "id": application_id,
+                "kind": "spontaneous" if spontaneous else "specific",
+                "job_id": job["id"] if job else None,
+                "candidate_id": candidate_id,
+                "profile": {},
+                "status": "validated" if validated else rng.choice(["submitted", "resubmitted"]),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        if validated and job:
+            dossiers.append(
+                {
+                    "id": uuid.uuid4(),
+                    "application_id": application_id,
+                    "candidate_id": candidate_id,
+                    "job_id": job["id"],
+                    "status": "open",
+                    "applied_at": created,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+    with get_engine().begin() as connection:
+        for model, rows in (
+            (Job, jobs),
+            (Candidate, candidates),
+            (Application, applications),
+            (Dossier, dossiers),
+        ):
+            for start in range(0, len(rows), 2000):
+                connection.execute(insert(model), rows[start : start + 2000])
+
+
+def timed(call, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples) * 1000, 1),
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+
+    var_dir = Path(tempfile.mkdtemp(prefix="recrue-bench-"))
+    os.environ["VAR_DIR"] = str(var_dir)
+    url, drop = fresh_database(os.environ.get("DATABASE_URL", ""), var_dir)
+    os.environ["DATABASE_URL"] = url
+    seed(args.count)
+    port = free_port()
+    stack = Stack(
+        base_url=f"http://127.0.0.1:{port}",
+        env={**os.environ, "API_PORT": str(port)},
+        logs=var_dir,
+    )
+    stack.start("api", "api", "--port", str(port))
+    try:
+        wait_until_healthy(stack.base_url, stack)
+        http = httpx.Client(base_url=stack.base_url, headers=stack.create_api_key(), timeout=30)
+        job_id = http.get("/api/v1/jobs?limit=1").json()["items"][0]["id"]
+        requests = {
+            "baseline: GET /healthz": "/healthz",
+            "applications, newest first": "/api/v1/applications?limit=50",
+            "applications, status=submitted": "/api/v1/applications?status=submitted&limit=50",
+            "applications, kind=spontaneous": "/api/v1/applications?kind=spontaneous&limit=50",
+            "applications, one job": f"/api/v1/applications?job_id={job_id}&limit=50",
+            "applications, q=janss (name search)": "/api/v1/applications?q=janss&limit=50",
+            "applications, page at 9,000": "/api/v1/applications?limit=50&cursor="
+            + __import__("base64").urlsafe_b64encode(b"9000").decode(),
+            "dossiers, year=2026": "/api/v1/dossiers?year=2026&limit=50",
+            "dossiers, summary by job": "/api/v1/dossiers/summary?group_by=job",
+        }
+        results = {}
+        for name, path in requests.items():
+            assert http.get(path).status_code == 200, path
+            results[name] = timed(lambda path=path: http.get(path).raise_for_status(), args.repeat)
+
+        from shared.db import get_engine
+        from shared.models import Application
+
+        def bare_count() -> None:
+            with get_engine().connect() as connection:
+                connection.execute(
+                    select(func.count()).where(Application.status == "submitted")
+                ).scalar()
+
+        results["baseline: bare SQL count(status)"] = timed(bare_count, args.repeat)
+    finally:
+        stack.stop()
+        from shared.db import get_engine
+
+        get_engine().dispose()
+        drop()
+
+    database = url.split("://")[0]
+    print(f"{args.count:,} applications on {database}, {args.repeat} calls each")
+    for name, row in results.items():
+        print(f"  {name:<40} p50={row['p50_ms']:>7} ms  p99={row['p99_ms']:>7} ms")
+
+
+if __name__ == "__main__":
+    main()
