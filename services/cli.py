@@ -47,7 +47,7 @@ def create_api_key(
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
     with session_scope() as session:
-        key = create(session=session, name=name, role=role)
+        _, key = create(session=session, name=name, role=role)
     typer.echo(key)
 
 

@@ -99,7 +99,7 @@ def api_key() -> Any:
 
     def make(role: str = "hr", name: str | None = None) -> dict[str, str]:
         with session_scope() as session:
-            key = create_api_key(session=session, name=name or f"{role}-tester", role=role)
+            _, key = create_api_key(session=session, name=name or f"{role}-tester", role=role)
         return {"Authorization": f"Bearer {key}"}
 
     return make

@@ -70,6 +70,7 @@ def roles(*allowed: str):  # type: ignore[no-untyped-def]
     return Depends(check)
 
 
+Admin = Annotated[Agent, roles("admin")]
 HR = Annotated[Agent, roles("admin", "hr")]
 Reader = Annotated[Agent, roles("admin", "hr", "viewer")]
 # Examiners pass this role check; which dossiers they may see is checked per object.

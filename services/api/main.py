@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from services.api import errors
+from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.candidate_pages.router import router as candidate_pages
 from services.api.candidates.router import router as candidates
@@ -29,7 +30,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.include_router(health)
     app.include_router(candidate_pages)
-    for router in (jobs, candidates, applications, dossiers, trials, messages):
+    for router in (api_keys, jobs, candidates, applications, dossiers, trials, messages):
         app.include_router(router, prefix="/api/v1")
 
     @app.middleware("http")

@@ -44,6 +44,8 @@ def routes(w: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
     application = w["application_id"]
     new_job = {"title": "T", "reference": f"R-{uuid.uuid4()}", "year": 2026}
     return [
+        ("GET", "/api/v1/api-keys", None, {"admin"}),
+        ("POST", "/api/v1/api-keys", {"name": "x", "role": "viewer"}, {"admin"}),
         ("POST", "/api/v1/jobs", new_job, WRITE),
         ("GET", "/api/v1/jobs", None, READ),
         ("GET", f"/api/v1/jobs/{job}", None, READ),
@@ -121,3 +123,24 @@ def test_only_examiner_keys_can_be_assigned(client: Any, build: Any, hr: dict[st
         headers=hr,
     )
     assert response.status_code == 422
+
+
+def test_admin_manages_keys(client: Any, api_key: Any) -> None:
+    admin = api_key("admin")
+    created = client.post(
+        "/api/v1/api-keys", json={"name": "jury", "role": "examiner"}, headers=admin
+    )
+    assert created.status_code == 201
+    key = created.json()["key"]
+    assert key.startswith("rk_")
+    listed = client.get("/api/v1/api-keys", headers=admin).json()["items"]
+    assert "jury" in [k["name"] for k in listed]
+    assert key not in str(listed), "a key is shown once, never listed"
+    as_examiner = {"Authorization": f"Bearer {key}"}
+    assert client.get("/api/v1/dossiers", headers=as_examiner).status_code == 200
+
+    revoked = client.post(f"/api/v1/api-keys/{created.json()['id']}/revoke", headers=admin)
+    assert revoked.json()["revoked_at"] is not None
+    assert client.get("/api/v1/dossiers", headers=as_examiner).status_code == 401
+    bad_role = client.post("/api/v1/api-keys", json={"name": "x", "role": "boss"}, headers=admin)
+    assert bad_role.status_code == 422
