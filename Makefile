@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench messages venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
 
+# After changing an email template: refresh the catalogues, then translate what is new or fuzzy.
+messages: $(STAMP)
+	mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --project=recrue .
+	$(BIN)/pybabel update -i var/messages.pot -d shared/emails/locale -D messages
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.decision_latency $(BENCH_ARGS)
 	$(BIN)/python -m bench.cv_bank_lists
+	$(BIN)/python -m bench.trial_invitations
 
 clean:
 	rm -rf $(VENV) var

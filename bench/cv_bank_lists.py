@@ -49,7 +49,9 @@ def seed(count: int) -> None:
         }
         for n in range(20)
     ]
-    candidates, applications, dossiers = [], [], []
+    candidates: list[dict[str, object]] = []
+    applications: list[dict[str, object]] = []
+    dossiers: list[dict[str, object]] = []
     for n in range(count):
         created = now - timedelta(minutes=count - n)
         candidate_id = uuid.uuid4()

@@ -18,7 +18,6 @@ import asyncio
 import json
 import os
 import statistics
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +28,9 @@ from typing import Any
 import aiosmtplib
 import httpx
 
-from tests.database import fresh_database
+from bench.harness import running_stack
 from tests.mailbox import SmtpServer
-from tests.stack import Stack, start_stack
+from tests.stack import Stack
 
 GOAL_P50_MS, GOAL_P99_MS = 30.0, 150.0
 
@@ -132,14 +131,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20, help="decisions before measuring")
     args = parser.parse_args()
 
-    var_dir = Path(tempfile.mkdtemp(prefix="recrue-bench-"))
-    os.environ["VAR_DIR"] = str(var_dir)
-    url, drop = fresh_database(os.environ.get("DATABASE_URL", ""), var_dir)
-    os.environ["DATABASE_URL"] = url
-    smtp = SmtpServer()
-    smtp.start()
-    stack = start_stack(var_dir, smtp.port, OUTBOX_RELAY_SECONDS="5")
-    try:
+    with running_stack(OUTBOX_RELAY_SECONDS="5") as run:
+        stack, smtp, url = run.stack, run.smtp, run.database_url
         headers = stack.create_api_key("hr")
         http = httpx.Client(base_url=stack.base_url, headers=headers, timeout=30)
         count = int(args.rate * args.seconds)
@@ -148,10 +141,6 @@ def main() -> None:
         drive(stack, headers, smtp, warmup, args.rate)
         end_to_end, http_only = drive(stack, headers, smtp, measured, args.rate)
         baseline = bare_smtp_latencies(smtp.port, count)
-    finally:
-        stack.stop()
-        smtp.stop()
-        drop()
 
     broker = os.environ.get("BROKER_URL") or "filesystem (embedded)"
     report = {

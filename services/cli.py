@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -94,13 +95,18 @@ def worker(
 
 
 @app.command()
-def beat(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
-    """Start Celery beat: the outbox relay and, later, the deadline sweeps."""
+def beat(
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+    schedule: Annotated[
+        Path | None, typer.Option(help="beat's state file (default: VAR_DIR/beat-schedule)")
+    ] = None,
+) -> None:
+    """Start Celery beat: the outbox relay and the sweeps of deadlines and reminders."""
     from services.scheduler.worker import app as celery_app
 
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    schedule = settings.var_dir / "beat-schedule"
+    schedule = schedule or settings.var_dir / "beat-schedule"
     celery_app.start(["beat", f"--schedule={schedule}", f"--loglevel={loglevel}"])
 
 

@@ -72,8 +72,12 @@ def vtimezone(tzid: str, year: int) -> icalendar.Timezone | None:
         component.add("tzid", tzid)
         offset = _offset(tz, window_start)
         name = window_start.astimezone(tz).tzname() or tzid
+        # A yearly rule that changes nothing: strict readers (the ical package) ignore a lone
+        # onset that does not recur and would read the zone as UTC.
         component.add_component(
-            _observance("STANDARD", datetime(anchor_year, 1, 1), offset, offset, name, rrule=None)
+            _observance(
+                "STANDARD", datetime(anchor_year, 1, 1), offset, offset, name, {"freq": "yearly"}
+            )
         )
         return component
 

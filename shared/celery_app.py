@@ -17,6 +17,7 @@ def broker_options(settings: Settings) -> dict[str, Any]:
         return {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
             "polling_interval": 0.05,
         }
@@ -28,6 +29,8 @@ def make_celery(name: str, settings: Settings | None = None) -> Celery:
     """A Celery app configured for Recrue's two queues."""
     settings = settings or get_settings()
     app = Celery(name, broker=settings.resolved_broker_url)
+    if settings.uses_embedded_broker:
+        app.conf.broker_transport = "shared.embedded_broker:Transport"
     app.conf.update(
         broker_transport_options=broker_options(settings),
         broker_connection_retry_on_startup=True,

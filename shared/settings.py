@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     max_upload_mb: float = 10.0
     candidate_link_days: int = 14
     unavailability_sweep_seconds: float = 60.0
+    deadline_sweep_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -55,10 +55,10 @@ class Builders:
             "kind": "written",
             "title": "Épreuve écrite",
             "location": "Hôtel de ville, salle du conseil",
-            "starts_at": "2026-03-29T10:00:00+02:00",
+            "starts_at": "2027-03-28T10:00:00+02:00",
             "duration_minutes": 120,
             "info": "Munissez-vous de votre carte d'identité.",
-            "response_deadline": "2026-03-20T12:00:00+01:00",
+            "response_deadline": "2027-03-20T12:00:00+01:00",
         }
         return self._post(f"/jobs/{job['id']}/trials", {**body, **fields})
 

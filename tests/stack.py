@@ -98,6 +98,7 @@ def start_stack(logs: Path, smtp_port: int, **env: str) -> Stack:
         "SMTP_TLS": "none",
         "OUTBOX_RELAY_SECONDS": "1",
         "OUTBOX_RELAY_GRACE_SECONDS": "1",
+        "DEADLINE_SWEEP_SECONDS": "1",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "PYTHONUNBUFFERED": "1",
         **env,

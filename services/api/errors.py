@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.participations import SlotFull, UnknownSlot
 from shared.workflow import TransitionRefused
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ def install(app: FastAPI) -> None:
         return problem(
             409, "state-conflict", "Not allowed in this state", str(exc), state=exc.state
         )
+
+    @app.exception_handler(SlotFull)
+    async def slot_full(_: Request, exc: SlotFull) -> JSONResponse:
+        return problem(409, "slot-full", "Slot full", str(exc), state="full", slot_id=exc.slot_id)
+
+    @app.exception_handler(UnknownSlot)
+    async def unknown_slot(_: Request, exc: UnknownSlot) -> JSONResponse:
+        return problem(404, "not-found", "Not found", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,54 +1,15 @@
-"""Render an email from its templates and compose the MIME message (with its calendar)."""
+"""Compose the MIME message of a message row: its rendered texts, calendar and Message-ID."""
 
 import hashlib
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    select_autoescape,
-)
-
+from shared.emails import render
+from shared.emails.render import language_of
 from shared.models import Message
 from shared.settings import Settings
 
-TEMPLATES = Path(__file__).parent / "templates"
-FALLBACK_LANGUAGE = "en"
-
-
-@lru_cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def _template_language(kind: str, language: str) -> str:
-    try:
-        _environment().get_template(f"{language}/{kind}.txt.j2")
-    except TemplateNotFound:
-        return FALLBACK_LANGUAGE
-    return language
-
-
-def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of an email kind in a language (English if not written)."""
-    env = _environment()
-    lang = _template_language(kind, language)
-    subject = env.get_template(f"{lang}/{kind}.subject.j2").render(context).strip()
-    text = env.get_template(f"{lang}/{kind}.txt.j2").render(context)
-    html = env.get_template(f"{lang}/{kind}.html.j2").render(context)
-    return subject, text, html
+__all__ = ["compose", "message_id", "render"]
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -59,14 +20,14 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
 
 def compose(message: Message, settings: Settings) -> EmailMessage:
     """The MIME message: text and HTML alternatives, plus the calendar part and .ics file."""
-    subject, text, html = render(message.kind, message.language, message.context)
+    context = message.context | {"calendar_attached": bool(message.calendar_ics)}
+    subject, text, html = render(message.kind, message.language, context)
     email = EmailMessage()
     email["Subject"] = subject
     email["From"] = settings.mail_from
     email["To"] = formataddr((message.to_name, message.to_address))
     email["Date"] = formatdate(usegmt=True)
     email["Message-ID"] = message_id(message.idempotency_key, settings.mail_from)
-    email["Content-Language"] = message.language
     email.set_content(text)
     email.add_alternative(html, subtype="html")
     if message.calendar_ics:
@@ -82,4 +43,6 @@ def compose(message: Message, settings: Settings) -> EmailMessage:
             subtype="ics",
             filename="invite.ics" if method == "REQUEST" else "cancel.ics",
         )
+    # Set last: building the multipart body moves Content-* headers into the first part.
+    email["Content-Language"] = language_of(message.language)
     return email

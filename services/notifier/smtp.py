@@ -1,9 +1,18 @@
-"""Senders: SMTP with aiosmtplib over a reused connection, or the embedded .eml file sink."""
+"""Senders: SMTP with aiosmtplib over a reused connection, or the embedded .eml file sink.
+
+Failures are classified as RFC 5321 suggests:
+- a 4xx answer, or a connection error or timeout before the message data was sent: transient;
+- a 5xx answer: permanent, except the answers that mean our own configuration is wrong (AUTH
+  refused, TLS or authentication required), which are transient so that mail goes out once
+  the operator fixes it;
+- a disconnect or timeout after the final "." of the data: unknown, the message may have left.
+"""
 
 import asyncio
 import logging
 import ssl
 import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
@@ -15,12 +24,24 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# 530 authentication or STARTTLS required, 534 mechanism too weak, 535 credentials invalid,
+# 538 encryption required (RFC 3207, RFC 4954): our settings are wrong, not the message.
+CONFIGURATION_CODES = frozenset({530, 534, 535, 538})
 
-class TransientFailure(Exception):
-    """The server or the network said 'not now': try again later."""
+
+class SendFailure(Exception):
+    """Not delivered; `refused` holds each refused recipient's answer, when there were any."""
+
+    def __init__(self, text: str, refused: dict[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.refused = refused or {}
 
 
-class PermanentFailure(Exception):
+class TransientFailure(SendFailure):
+    """The server or the network said 'not now', or our SMTP settings need fixing: try later."""
+
+
+class PermanentFailure(SendFailure):
     """The server refused the message for good (5xx)."""
 
 
@@ -28,17 +49,55 @@ class UnknownOutcome(Exception):
     """The connection broke after the message data was sent: it may have been delivered."""
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """The server's answer to the data, and the recipients it refused (the others got it)."""
+
+    response: str
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if not self.refused:
+            return self.response
+        return f"{self.response}; refused: {_describe(self.refused)}"
+
+
 class Sender(Protocol):
-    async def send(self, message: EmailMessage) -> str:
-        """Hand the message over; returns the server's answer."""
+    async def send(self, message: EmailMessage) -> Delivered:
+        """Hand the message over; returns what the server answered."""
         ...
 
 
-def _classify(exc: aiosmtplib.SMTPResponseException) -> Exception:
-    text = f"{exc.code} {exc.message}"
+def _answer(exc: aiosmtplib.SMTPResponseException) -> str:
+    return f"{exc.code} {exc.message}"
+
+
+def _describe(refused: dict[str, str]) -> str:
+    return "; ".join(f"{answer} (for {recipient})" for recipient, answer in refused.items())
+
+
+def _classify(exc: aiosmtplib.SMTPResponseException) -> SendFailure:
+    text = _answer(exc)
+    if exc.code in CONFIGURATION_CODES:
+        return TransientFailure(f"{text} (check the SMTP_* settings)")
     if 400 <= exc.code < 500:
         return TransientFailure(text)
     return PermanentFailure(text)
+
+
+def _all_refused(refused: dict[str, str]) -> SendFailure:
+    text = _describe(refused)
+    if any(answer.startswith("4") for answer in refused.values()):
+        return TransientFailure(text, refused)  # a later try may reach those
+    return PermanentFailure(text, refused)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificates and host names are always checked; SMTP_CA_FILE adds authorities to trust."""
+    context = ssl.create_default_context()
+    if settings.smtp_ca_file:
+        context.load_verify_locations(cafile=str(settings.smtp_ca_file))
+    return context
 
 
 class SmtpSender:
@@ -50,18 +109,41 @@ class SmtpSender:
 
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
+        if s.smtp_require_tls and s.smtp_tls == "none":
+            raise TransientFailure("SMTP_REQUIRE_TLS is set but SMTP_TLS is 'none'")
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             use_tls=s.smtp_tls == "tls",
-            start_tls=s.smtp_tls == "starttls",
-            tls_context=ssl.create_default_context() if s.smtp_tls != "none" else None,
+            start_tls=False,  # decided below, so that require-TLS is ours to enforce
+            tls_context=tls_context(s) if s.smtp_tls != "none" else None,
             timeout=s.smtp_timeout,
         )
         await client.connect()
-        if s.smtp_username:
-            await client.login(s.smtp_username, s.smtp_password)
+        try:
+            if s.smtp_tls == "starttls":
+                await self._starttls(client)
+            if s.smtp_username:
+                await client.login(s.smtp_username, s.smtp_password)
+        except BaseException:
+            client.close()
+            raise
         return client
+
+    async def _starttls(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()
+        if client.supports_extension("starttls"):
+            await client.starttls()
+        elif self.settings.smtp_require_tls:
+            raise TransientFailure(
+                f"{self.settings.smtp_host}:{self.settings.smtp_port} offers no STARTTLS and "
+                "SMTP_REQUIRE_TLS forbids sending in clear"
+            )
+        else:
+            log.warning("%s offers no STARTTLS: sending in clear", self.settings.smtp_host)
 
     async def _client_ready(self, fresh: bool) -> aiosmtplib.SMTP:
         if fresh or self._client is None or not self._client.is_connected:
@@ -77,28 +159,47 @@ class SmtpSender:
                 self._client.close()
         self._client = None
 
-    async def _envelope(self, client: aiosmtplib.SMTP, sender: str, recipients: list[str]) -> None:
+    async def _envelope(
+        self, client: aiosmtplib.SMTP, sender: str, recipients: list[str]
+    ) -> dict[str, str]:
+        """MAIL and one RCPT per recipient; returns the refused ones with their answers."""
         await client.mail(sender)
+        refused: dict[str, str] = {}
         for recipient in recipients:
-            await client.rcpt(recipient)
+            try:
+                await client.rcpt(recipient)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                if exc.code == 421:  # the server is closing the connection: nothing more to try
+                    raise
+                refused[recipient] = _answer(exc)
+        return refused
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage) -> Delivered:
         sender = getaddresses([str(message["From"])])[0][1]
-        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
+        recipients = [
+            address
+            for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
+        ]
         try:
             client = await self._client_ready(fresh=False)
             try:
-                await self._envelope(client, sender, recipients)
+                refused = await self._envelope(client, sender, recipients)
             except aiosmtplib.SMTPServerDisconnected:
                 # The server closed the idle connection: nothing was sent, so reconnect once.
                 client = await self._client_ready(fresh=True)
-                await self._envelope(client, sender, recipients)
+                refused = await self._envelope(client, sender, recipients)
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             raise _classify(exc) from exc
+        except TransientFailure:
+            await self.close()
+            raise
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
             raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
+        if len(refused) == len(recipients):
+            await self._reset()
+            raise _all_refused(refused)
         try:
             response = await client.data(message.as_bytes())
         except aiosmtplib.SMTPResponseException as exc:
@@ -107,7 +208,7 @@ class SmtpSender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
             raise UnknownOutcome(f"{type(exc).__name__} after DATA: {exc}") from exc
-        return f"{response.code} {response.message}"
+        return Delivered(f"{response.code} {response.message}", refused)
 
     async def _reset(self) -> None:
         try:
@@ -123,7 +224,7 @@ class FileSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, message: EmailMessage) -> Delivered:
         self.folder.mkdir(parents=True, exist_ok=True)
         message_key = str(message["Message-ID"]).strip("<>").split("@")[0]
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{message_key}"
@@ -131,7 +232,7 @@ class FileSender:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(bytes(message))
         tmp.rename(path)  # atomic: a reader never sees half a file
-        return f"stored {path.name}"
+        return Delivered(f"stored {path.name}")
 
 
 _loop: asyncio.AbstractEventLoop | None = None
@@ -145,7 +246,7 @@ def sender_for(settings: Settings) -> Sender:
     return FileSender(settings.resolved_mail_dir)
 
 
-def send_now(message: EmailMessage, settings: Settings) -> str:
+def send_now(message: EmailMessage, settings: Settings) -> Delivered:
     """Send on this process' own event loop and sender, so the connection is reused."""
     global _loop
     if _loop is None:

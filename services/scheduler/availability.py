@@ -27,7 +27,7 @@ def sweep_unavailability() -> int:
             )
             .order_by(Application.unavailable_until)
             .limit(BATCH)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Application)
         ).all()
         for application in due:
             end_unavailability(session=session, application=application, actor=ACTOR)

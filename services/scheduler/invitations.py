@@ -1,10 +1,16 @@
-"""Trial invitations: build the participation's calendar and queue the email that carries it."""
+"""Trial calendars: build each participation's invitation, update or cancellation and queue
+the email that carries it, once per SEQUENCE."""
 
 import logging
+from datetime import datetime
 from email.utils import parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from shared.calendar import TrialEvent, build_request
+from sqlalchemy.orm import Session
+
+from shared import links
+from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.messages import queue_message
 from shared.models import Participation, utcnow
 from shared.outbox import Publish, unit_of_work
@@ -13,7 +19,6 @@ from shared.tasks import SendInvitation
 
 log = logging.getLogger(__name__)
 ACTOR = "scheduler"
-LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def trial_event(participation: Participation) -> TrialEvent:
@@ -22,6 +27,7 @@ def trial_event(participation: Participation) -> TrialEvent:
     trial = participation.trial
     candidate = participation.dossier.candidate
     organizer_name, organizer_email = parseaddr(settings.mail_from)
+    assert participation.starts_at is not None
     return TrialEvent(
         uid=participation.calendar_uid,
         sequence=participation.sequence,
@@ -29,7 +35,7 @@ def trial_event(participation: Participation) -> TrialEvent:
         description=trial.info,
         location=trial.location,
         starts_at=participation.starts_at,
-        duration=trial.duration,
+        duration=participation.duration,
         timezone=trial.timezone,
         organizer_email=organizer_email,
         organizer_name=organizer_name or "Recrue",
@@ -39,39 +45,95 @@ def trial_event(participation: Participation) -> TrialEvent:
     )
 
 
-def send_invitation(invitation: SendInvitation, *, publish: Publish) -> None:
-    """Queue the invitation email of a participation, once per SEQUENCE."""
+def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
+def trial_context(participation: Participation) -> dict[str, Any]:
+    """What every email about a participation says of its trial."""
+    trial = participation.trial
+    zone = ZoneInfo(trial.timezone)
+    return {
+        "candidate_name": participation.dossier.candidate.full_name,
+        "job_title": trial.job.title,
+        "trial_title": trial.title,
+        "timezone": trial.timezone,
+        "location": trial.location,
+        "info": trial.info,
+        "starts_at": _local(participation.starts_at, zone),
+        "duration_minutes": int(participation.duration.total_seconds() // 60),
+        "response_deadline": _local(participation.response_deadline, zone),
+    }
+
+
+def link_for(session: Session, participation: Participation, purpose: str) -> str:
+    """A signed link for the candidate, valid until the answer deadline (or the trial)."""
+    trial = participation.trial
+    _, signed = links.issue(
+        session=session,
+        purpose=purpose,
+        candidate_id=participation.dossier.candidate_id,
+        application_id=participation.dossier.application_id,
+        participation_id=participation.id,
+        expires_at=participation.response_deadline or trial.starts_at,
+    )
+    return links.url(signed)
+
+
+def answer_links(session: Session, participation: Participation) -> dict[str, str]:
+    """Accept and decline links for a fixed-time invitation (one page, two answers)."""
+    page = link_for(session, participation, links.ANSWER_INVITATION)
+    return {"accept_link": f"{page}?answer=accept", "decline_link": f"{page}?answer=decline"}
+
+
+def send_invitation(event: SendInvitation, *, publish: Publish) -> None:
+    """Queue the email for one calendar change of a participation, once per SEQUENCE."""
     with unit_of_work(publish) as session:
-        participation = session.get(Participation, invitation.participation_id)
+        participation = session.get(Participation, event.participation_id)
         if participation is None:
-            log.error("participation %s does not exist", invitation.participation_id)
+            log.error("participation %s does not exist", event.participation_id)
             return
-        if participation.sequence != invitation.sequence:
+        if participation.sequence != event.sequence:
             return  # superseded: the event of the newer SEQUENCE sends the current calendar
-        trial = participation.trial
-        zone = ZoneInfo(trial.timezone)
-        deadline = participation.response_deadline
-        ics = build_request(trial_event(participation)).decode()
+        context = trial_context(participation)
+        method: str | None = "REQUEST"
+        if event.purpose == "cancel":
+            kind, method = "cancellation", "CANCEL"
+            context["reason"] = event.reason
+            if participation.starts_at is None:
+                method = None  # never booked: there is no calendar entry to remove
+                context["starts_at"] = _local(
+                    participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
+                )
+        elif event.purpose == "update":
+            kind = "postponement"
+            zone = ZoneInfo(participation.trial.timezone)
+            context["old_starts_at"] = (
+                _local(event.previous_starts_at, zone) or context["starts_at"]
+            )
+            context["reason"] = event.reason
+        elif event.purpose == "confirm_booking":
+            kind = "booking_confirmation"
+            context["change_link"] = link_for(session, participation, links.BOOK_SLOT)
+        elif participation.trial.uses_slots and participation.starts_at is None:
+            kind, method = "slot_booking_invitation", None
+            context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
+        else:
+            kind = "trial_invitation"
+            context.update(answer_links(session, participation))
+        ics = None
+        if method == "CANCEL":
+            ics = build_cancel(trial_event(participation)).decode()
+        elif method == "REQUEST":
+            ics = build_request(trial_event(participation)).decode()
         queue_message(
             session,
-            kind="trial_invitation",
-            idempotency_key=f"invitation:{participation.id}:{participation.sequence}",
+            kind=kind,
+            idempotency_key=f"{kind}:{participation.id}:{participation.sequence}",
             candidate=participation.dossier.candidate,
-            context={
-                "candidate_name": participation.dossier.candidate.full_name,
-                "job_title": trial.job.title,
-                "trial_title": trial.title,
-                "starts_local": participation.starts_at.astimezone(zone).strftime(LOCAL_FORMAT),
-                "timezone": trial.timezone,
-                "duration_minutes": trial.duration_minutes,
-                "location": trial.location,
-                "info": trial.info,
-                "response_deadline_local": (
-                    deadline.astimezone(zone).strftime(LOCAL_FORMAT) if deadline else None
-                ),
-            },
+            context=context,
             actor=ACTOR,
             dossier_id=participation.dossier_id,
-            calendar_method="REQUEST",
+            calendar_method=method,
             calendar_ics=ics,
         )

@@ -2,12 +2,20 @@
 
 from datetime import timedelta
 
+from services.scheduler import deadlines
 from services.scheduler.availability import sweep_unavailability as bring_back_due
 from services.scheduler.invitations import send_invitation as build_and_queue_invitation
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
-from shared.tasks import RELAY_OUTBOX, SEND_INVITATION, SWEEP_UNAVAILABILITY, SendInvitation
+from shared.tasks import (
+    EXPIRE_INVITATIONS,
+    RELAY_OUTBOX,
+    SEND_INVITATION,
+    SEND_REMINDERS,
+    SWEEP_UNAVAILABILITY,
+    SendInvitation,
+)
 
 publish = celery_publisher(app)
 
@@ -27,3 +35,13 @@ def relay_outbox() -> int:
 @app.task(name=SWEEP_UNAVAILABILITY, acks_late=False)
 def sweep_unavailability() -> int:
     return bring_back_due()
+
+
+@app.task(name=SEND_REMINDERS, acks_late=False)
+def send_reminders() -> int:
+    return deadlines.send_reminders(publish=publish)
+
+
+@app.task(name=EXPIRE_INVITATIONS, acks_late=False)
+def expire_invitations() -> int:
+    return deadlines.expire_unanswered(publish=publish)

@@ -2,7 +2,7 @@
 
 from shared.celery_app import make_celery
 from shared.settings import get_settings
-from shared.tasks import RELAY_OUTBOX, SWEEP_UNAVAILABILITY
+from shared.tasks import EXPIRE_INVITATIONS, RELAY_OUTBOX, SEND_REMINDERS, SWEEP_UNAVAILABILITY
 
 app = make_celery("scheduler")
 app.conf.include = ["services.scheduler.tasks"]
@@ -13,4 +13,6 @@ app.conf.beat_schedule = {
         "task": SWEEP_UNAVAILABILITY,
         "schedule": settings.unavailability_sweep_seconds,
     },
+    "send-reminders": {"task": SEND_REMINDERS, "schedule": settings.deadline_sweep_seconds},
+    "expire-invitations": {"task": EXPIRE_INVITATIONS, "schedule": settings.deadline_sweep_seconds},
 }

@@ -13,7 +13,7 @@ from shared.models.message import Message
 from shared.models.note import Note
 from shared.models.outbox import OutboxEvent
 from shared.models.stored_file import StoredFile
-from shared.models.trial import Participation, Trial
+from shared.models.trial import Participation, Slot, Trial
 
 __all__ = [
     "ApiKey",
@@ -28,6 +28,7 @@ __all__ = [
     "Note",
     "OutboxEvent",
     "Participation",
+    "Slot",
     "StoredFile",
     "Trial",
     "TrialExaminer",

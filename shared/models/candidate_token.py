@@ -18,6 +18,9 @@ class CandidateToken(Timestamped, Base):
         ForeignKey("applications.id"), index=True
     )
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"))
+    participation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("participations.id"), index=True
+    )
     # What HR wrote to the candidate with this link, shown on its page.
     message: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime]

@@ -3,8 +3,9 @@
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.base import Base, Timestamped
@@ -30,6 +31,14 @@ class Trial(Timestamped, Base):
     pass_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     eliminatory: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default="planned")
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Slot booking (oral and practical trials): null for a trial at one fixed time.
+    slot_minutes: Mapped[int | None]
+    slot_capacity: Mapped[int | None]
+    booking_windows: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    auto_assign_slots: Mapped[bool] = mapped_column(default=False)
+    response_reminder_hours: Mapped[int] = mapped_column(default=48)
+    trial_reminder_hours: Mapped[int] = mapped_column(default=24)
 
     job: Mapped[Job] = relationship(lazy="joined")
     examiner_links: Mapped[list[TrialExaminer]] = relationship(
@@ -45,6 +54,39 @@ class Trial(Timestamped, Base):
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
 
+    @property
+    def uses_slots(self) -> bool:
+        return self.slot_minutes is not None
+
+    @property
+    def booking(self) -> dict[str, Any] | None:
+        """The booking settings as the API shows them."""
+        if self.slot_minutes is None:
+            return None
+        return {
+            "slot_minutes": self.slot_minutes,
+            "capacity": self.slot_capacity,
+            "windows": self.booking_windows,
+            "auto_assign": self.auto_assign_slots,
+        }
+
+
+class Slot(Timestamped, Base):
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "starts_at"),
+        # The database itself refuses an overbooked slot, whatever the code does.
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="booked_within_capacity"),
+    )
+
+    trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    capacity: Mapped[int]
+    booked: Mapped[int] = mapped_column(default=0)
+
+    trial: Mapped[Trial] = relationship()
+
 
 class Participation(Timestamped, Base):
     __tablename__ = "participations"
@@ -53,12 +95,23 @@ class Participation(Timestamped, Base):
     trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
     dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="invited")
-    starts_at: Mapped[datetime]
-    response_deadline: Mapped[datetime | None]
+    # None until a slot is booked, for a slot trial.
+    starts_at: Mapped[datetime | None]
+    response_deadline: Mapped[datetime | None] = mapped_column(index=True)
     sequence: Mapped[int] = mapped_column(default=0)
+    slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("slots.id"), index=True)
+    answered_at: Mapped[datetime | None]
 
     trial: Mapped[Trial] = relationship(lazy="joined")
     dossier: Mapped[Dossier] = relationship(back_populates="participations")
+    slot: Mapped[Slot | None] = relationship()
+
+    @property
+    def duration(self) -> timedelta:
+        """The slot's length for a booked slot, else the trial's duration."""
+        if self.slot is not None:
+            return self.slot.ends_at - self.slot.starts_at
+        return self.trial.duration
 
     @property
     def calendar_uid(self) -> str:

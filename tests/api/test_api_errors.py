@@ -101,7 +101,7 @@ def test_unknown_time_zone_is_refused(client: Any, build: Any, hr: dict[str, str
     body = {
         "kind": "written",
         "title": "Écrit",
-        "starts_at": "2026-03-29T10:00:00+02:00",
+        "starts_at": "2027-03-28T10:00:00+02:00",
         "duration_minutes": 60,
         "timezone": "Europe/Atlantis",
     }

@@ -193,13 +193,14 @@ def test_cv_upload_replace_and_download(client: Any, build: Any, hr: dict[str, s
     assert uploaded.json()["content_type"] == "application/pdf", "by content, not by claim"
     assert uploaded.json()["filename"] == "cv.pdf"
 
+    docx = _docx()
     replaced = client.post(
-        path, files={"file": ("cv.docx", _docx(), "application/octet-stream")}, headers=hr
+        path, files={"file": ("cv.docx", docx, "application/octet-stream")}, headers=hr
     )
     assert replaced.status_code == 201
     download = client.get(path, headers=hr)
     assert download.status_code == 200
-    assert download.content == _docx()
+    assert download.content == docx
     assert download.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )

@@ -12,9 +12,9 @@ from shared.models import OutboxEvent
 def test_plan_a_written_trial(client: Any, build: Any, hr: dict[str, str]) -> None:
     job = build.job()
     trial = build.written_trial(job, weight="2", max_score="20", pass_score="10")
-    assert trial["starts_at"] == "2026-03-29T08:00:00Z"
+    assert trial["starts_at"] == "2027-03-28T08:00:00Z"
     assert trial["timezone"] == "Europe/Brussels"
-    assert trial["response_deadline"] == "2026-03-20T11:00:00Z"
+    assert trial["response_deadline"] == "2027-03-20T11:00:00Z"
     listed = client.get(f"/api/v1/jobs/{job['id']}/trials", headers=hr).json()["items"]
     assert [t["id"] for t in listed] == [trial["id"]]
 
@@ -24,9 +24,9 @@ def test_trial_deadline_must_come_first(client: Any, build: Any, hr: dict[str, s
     body = {
         "kind": "written",
         "title": "Écrit",
-        "starts_at": "2026-03-29T10:00:00+02:00",
+        "starts_at": "2027-03-28T10:00:00+02:00",
         "duration_minutes": 60,
-        "response_deadline": "2026-03-30T10:00:00+02:00",
+        "response_deadline": "2027-03-29T10:00:00+02:00",
     }
     response = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr)
     assert response.status_code == 422
@@ -46,11 +46,11 @@ def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
     assert len(participations.json()["items"]) == 2
     dossier = client.get(f"/api/v1/dossiers/{first['id']}", headers=hr).json()
     assert dossier["participations"][0]["trial_id"] == trial["id"]
-    assert dossier["participations"][0]["starts_at"] == "2026-03-29T08:00:00Z"
+    assert dossier["participations"][0]["starts_at"] == "2027-03-28T08:00:00Z"
     with session_scope() as session:
         keys = set(session.scalars(select(OutboxEvent.idempotency_key)))
     for participation in answer["invited"]:
-        assert f"invitation:{participation['id']}:0" in keys
+        assert f"calendar:{participation['id']}:0" in keys
 
 
 def test_inviting_again_creates_nothing(client: Any, build: Any, hr: dict[str, str]) -> None:

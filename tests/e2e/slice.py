@@ -52,7 +52,7 @@ def invite_to_written_trial(http: httpx.Client, job_id: str, dossier_id: str) ->
             "kind": "written",
             "title": "Épreuve écrite",
             "location": "Hôtel de ville",
-            "starts_at": "2026-03-29T10:00:00+02:00",
+            "starts_at": "2027-03-28T10:00:00+02:00",
             "duration_minutes": 90,
             "info": "Apportez un stylo.",
         },
@@ -85,8 +85,8 @@ def assert_invitation(message: EmailMessage, participation_id: str, attendee: st
     [event] = calendar.walk("VEVENT")
     assert str(event["UID"]) == f"{participation_id}@recrue"
     assert int(event["SEQUENCE"]) == 0
-    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2026, 3, 29, 8, 0, tzinfo=UTC)
-    assert event.decoded("DTEND").astimezone(UTC) == datetime(2026, 3, 29, 9, 30, tzinfo=UTC)
+    assert event.decoded("DTSTART").astimezone(UTC) == datetime(2027, 3, 28, 8, 0, tzinfo=UTC)
+    assert event.decoded("DTEND").astimezone(UTC) == datetime(2027, 3, 28, 9, 30, tzinfo=UTC)
     assert event["DTSTART"].params["TZID"] == "Europe/Brussels"
     assert str(event["ORGANIZER"]).startswith("mailto:")
     assert event["ATTENDEE"].params["RSVP"] == "TRUE"

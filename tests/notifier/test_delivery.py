@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from services.notifier.delivery import RetryLater, deliver
 from shared.db import session_scope
 from shared.messages import queue_message
-from shared.models import Candidate, Message, utcnow
+from shared.models import Application, Candidate, HistoryEntry, Message, utcnow
 from shared.settings import get_settings
 from tests.mailbox import SmtpServer
 from tests.notifier.conftest import Scripted
@@ -29,26 +29,40 @@ def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     get_settings.cache_clear()
 
 
-def _queued(language: str = "fr") -> uuid.UUID:
+def _queued(language: str = "fr", context: dict[str, Any] | None = None) -> uuid.UUID:
     with session_scope() as session:
         candidate = Candidate(
             first_name="Élise", last_name="Dupont", email="elise@example.org", language=language
         )
         session.add(candidate)
         session.flush()
+        application = Application(kind="spontaneous", candidate_id=candidate.id)
+        session.add(application)
+        session.flush()
         message = queue_message(
             session,
             kind="application_validated",
             idempotency_key=f"test:{uuid.uuid4()}",
             candidate=candidate,
-            context={
-                "candidate_name": "Élise Dupont",
-                "job_title": "Juriste",
-                "job_reference": "J-1",
-            },
+            context=context
+            or {"candidate_name": "Élise Dupont", "job_title": "Juriste", "job_reference": "J-1"},
             actor="test",
+            application_id=application.id,
         )
         return message.id
+
+
+def _history(message_id: uuid.UUID) -> list[HistoryEntry]:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        entries = session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.application_id == message.application_id)
+            .order_by(HistoryEntry.id)
+        ).all()
+        session.expunge_all()
+        return list(entries)
 
 
 def _row(message_id: uuid.UUID) -> Message:
@@ -75,14 +89,20 @@ def test_sent_once_even_if_delivered_twice(smtp_server: SmtpServer, smtp_to: Any
     assert len(smtp_server.mailbox.messages) == 1
 
 
-def test_language_without_templates_falls_back_to_english(
-    smtp_server: SmtpServer, smtp_to: Any
+@pytest.mark.parametrize(
+    "language, words",
+    [("de", "Bewerbung"), ("nl", "kandidatuur"), ("en", "validated"), ("es", "validated")],
+)
+def test_written_in_the_candidate_language(
+    smtp_server: SmtpServer, smtp_to: Any, language: str, words: str
 ) -> None:
     smtp_to(smtp_server.port)
     smtp_server.mailbox.clear()
-    deliver(_queued(language="de"), last_attempt=False)
+    message_id = _queued(language=language)
+    deliver(message_id, last_attempt=False)
     [received] = smtp_server.mailbox.wait_for(1)
-    assert "validated" in str(received.message["Subject"])
+    assert words in str(received.message["Subject"])
+    assert _row(message_id).subject == str(received.message["Subject"])
 
 
 def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> None:
@@ -93,10 +113,15 @@ def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> No
         deliver(message_id, last_attempt=False)
     assert _row(message_id).status == "retrying"
 
+    assert [e.action for e in _history(message_id)] == ["email_queued:application_validated"]
+
     deliver(message_id, last_attempt=True)
     row = _row(message_id)
     assert (row.status, row.attempts) == ("failed", 2)
     assert row.last_response.startswith("451")
+    failed = _history(message_id)[-1]
+    assert (failed.actor, failed.action) == ("notifier", "email_failed:application_validated")
+    assert failed.after == {"message_id": str(message_id), "response": row.last_response}
 
 
 def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
@@ -106,6 +131,21 @@ def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
     row = _row(message_id)
     assert (row.status, row.attempts) == ("failed", 1)
     assert "5.1.1" in row.last_response
+    failed = _history(message_id)[-1]
+    assert failed.action == "email_failed:application_validated"
+    assert failed.application_id == row.application_id
+    assert failed.after is not None and "5.1.1" in failed.after["response"]
+
+
+def test_a_context_that_cannot_render_fails_at_once(smtp_server: SmtpServer, smtp_to: Any) -> None:
+    smtp_to(smtp_server.port)
+    smtp_server.mailbox.clear()
+    message_id = _queued(context={"job_title": "Juriste"})  # no candidate_name
+    deliver(message_id, last_attempt=False)
+    row = _row(message_id)
+    assert row.status == "failed" and "candidate_name" in row.last_response
+    assert _history(message_id)[-1].action == "email_failed:application_validated"
+    assert smtp_server.mailbox.messages == []
 
 
 def test_abandoned_send_becomes_unknown_not_resent(smtp_server: SmtpServer, smtp_to: Any) -> None:

@@ -1,61 +1,35 @@
-"""Templates render in every language written, and the MIME message carries the calendar."""
+"""The MIME message: text and HTML alternatives, the calendar part and a stable Message-ID."""
 
 from email import message_from_bytes, policy
-from pathlib import Path
 
-import pytest
-
-from services.notifier.render import TEMPLATES, compose, message_id, render
+from services.notifier.render import compose, message_id
+from shared.emails import KINDS
 from shared.models import Message
 from shared.settings import Settings
 
-CONTEXTS = {
-    "application_validated": {
-        "candidate_name": "Élise Dupont",
-        "job_title": "Juriste",
-        "job_reference": "J-1",
-    },
-    "trial_invitation": {
-        "candidate_name": "Élise Dupont",
-        "job_title": "Juriste",
-        "trial_title": "Épreuve écrite",
-        "starts_local": "2026-03-29 10:00",
-        "timezone": "Europe/Brussels",
-        "duration_minutes": 90,
-        "location": "Hôtel de ville",
-        "info": "Apportez un stylo <b>bleu</b>.",
-        "response_deadline_local": "2026-03-20 12:00",
-    },
-}
-LANGUAGES = sorted(p.name for p in Path(TEMPLATES).iterdir() if p.is_dir())
 
-
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("kind", sorted(CONTEXTS))
-def test_every_kind_renders(kind: str, language: str) -> None:
-    subject, text, html = render(kind, language, CONTEXTS[kind])
-    assert subject and "\n" not in subject
-    assert "Élise Dupont" in text and "Élise Dupont" in html
-    assert "<b>" not in html, "HTML escapes what HR typed"
+def _message(kind: str, language: str, **more: object) -> Message:
+    return Message(
+        idempotency_key="invitation:1:0",
+        kind=kind,
+        language=language,
+        to_address="elise@example.org",
+        to_name="Élise Dupont",
+        context=dict(KINDS[kind].sample),
+        **more,
+    )
 
 
 def test_invitation_mime_layout() -> None:
     ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    message = Message(
-        idempotency_key="invitation:1:0",
-        kind="trial_invitation",
-        language="fr",
-        to_address="elise@example.org",
-        to_name="Élise Dupont",
-        context=CONTEXTS["trial_invitation"],
-        calendar_method="REQUEST",
-        calendar_ics=ics,
-    )
+    message = _message("trial_invitation", "fr", calendar_method="REQUEST", calendar_ics=ics)
     settings = Settings(mail_from="Service RH <rh@commune.example>")
     parsed = message_from_bytes(bytes(compose(message, settings)), policy=policy.default)
 
     assert parsed["Message-ID"] == message_id("invitation:1:0", settings.mail_from)
     assert parsed["Message-ID"].endswith("@commune.example>")
+    assert parsed["Subject"].startswith("Convocation : Épreuve écrite – dimanche 29 mars 2026")
+    assert parsed["Content-Language"] == "fr"
     types = [part.get_content_type() for part in parsed.walk()]
     assert types == [
         "multipart/mixed",
@@ -68,3 +42,34 @@ def test_invitation_mime_layout() -> None:
     calendar = next(p for p in parsed.walk() if p.get_content_type() == "text/calendar")
     assert calendar.get_param("method") == "REQUEST"
     assert calendar.get_payload(decode=True) == ics.encode()
+
+
+def test_message_id_is_stable_per_idempotency_key() -> None:
+    settings = Settings(mail_from="Service RH <rh@commune.example>")
+    first = compose(_message("welcome", "de"), settings)
+    again = compose(_message("welcome", "de"), settings)
+    assert first["Message-ID"] == again["Message-ID"]
+    assert message_id("other", settings.mail_from) != first["Message-ID"]
+
+
+def test_an_email_without_calendar_is_text_and_html() -> None:
+    parsed = message_from_bytes(
+        bytes(compose(_message("not_retained", "es"), Settings())), policy=policy.default
+    )
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed["Content-Language"] == "en", "a language we do not write falls back to English"
+    html = parsed.get_body(("html",))
+    assert html is not None and '<html lang="en">' in html.get_content()
+
+
+def test_the_text_mentions_a_calendar_only_when_one_goes_with_it() -> None:
+    settings = Settings()
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n"
+    with_calendar = compose(
+        _message("cancellation", "en", calendar_method="CANCEL", calendar_ics=ics), settings
+    )
+    without = compose(_message("cancellation", "en"), settings)  # a slot never booked
+    for email, mentioned in ((with_calendar, True), (without, False)):
+        text = email.get_body(("plain",))
+        assert text is not None
+        assert ("removes the event from your calendar" in text.get_content()) is mentioned

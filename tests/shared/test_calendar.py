@@ -224,7 +224,8 @@ def test_tokyo_without_dst_has_single_standard_observance() -> None:
     vtz = only(cal, "VTIMEZONE")
     assert [sub.name for sub in vtz.subcomponents] == ["STANDARD"]
     standard = vtz.subcomponents[0]
-    assert "RRULE" not in standard and "RDATE" not in standard
+    assert standard["RRULE"] == {"FREQ": ["YEARLY"]}, "a rule that changes nothing"
+    assert standard["TZOFFSETFROM"].td == standard["TZOFFSETTO"].td
     assert standard["TZOFFSETFROM"].to_ical() == "+0900"
     assert standard["TZOFFSETTO"].to_ical() == "+0900"
     assert standard["TZNAME"] == "JST"

@@ -9,13 +9,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from services.api.applications.schemas import ApplicationCreate, ApplicationUpdate
-from services.api.candidate_pages import tokens
 from services.api.candidates import service as candidates
 from services.api.candidates.service import create_candidate, get_candidate
 from services.api.errors import Conflict, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
-from shared import availability, history
+from shared import availability, history, links
 from shared.messages import queue_message
 from shared.models import Application, Dossier, HistoryEntry, StoredFile
 from shared.workflow import (
@@ -179,9 +178,9 @@ def request_changes(
     application = get_application(session=session, application_id=application_id)
     before = application.status
     application.status = application_transition(before, "request_changes")
-    _, signed = tokens.issue(
+    _, signed = links.issue(
         session=session,
-        purpose=tokens.UPDATE_APPLICATION,
+        purpose=links.UPDATE_APPLICATION,
         candidate_id=application.candidate_id,
         application_id=application.id,
         message=message,
@@ -204,7 +203,7 @@ def request_changes(
         context={
             "candidate_name": application.candidate.full_name,
             "message": message,
-            "link": tokens.url(signed),
+            "link": links.url(signed),
             "job_title": job.title if job else None,
         },
         actor=actor,
@@ -237,9 +236,9 @@ def propose_job(
         raise Conflict(
             f"the candidate already applied to job '{job.reference}'", application_id=already
         )
-    token, signed = tokens.issue(
+    token, signed = links.issue(
         session=session,
-        purpose=tokens.APPLY_TO_JOB,
+        purpose=links.APPLY_TO_JOB,
         candidate_id=application.candidate_id,
         application_id=application.id,
         job_id=job.id,
@@ -264,7 +263,7 @@ def propose_job(
             "message": message,
             "job_title": job.title,
             "job_reference": job.reference,
-            "link": tokens.url(signed),
+            "link": links.url(signed),
         },
         actor=actor,
         application_id=application.id,
@@ -275,7 +274,7 @@ def propose_job(
 def revoke_links(*, session: Session, application_id: uuid.UUID, actor: str) -> int:
     """Revoke the candidate links of an application not used yet (e.g. sent to a wrong address)."""
     application = get_application(session=session, application_id=application_id)
-    revoked = tokens.revoke_open(session=session, application_id=application.id)
+    revoked = links.revoke_open(session=session, application_id=application.id)
     history.record(
         session,
         actor=actor,

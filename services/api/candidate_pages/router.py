@@ -2,13 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Header
+from fastapi import APIRouter, Form, Header, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from services.api.candidate_pages import service, tokens
+from services.api.candidate_pages import service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
+from shared import links
 
 router = APIRouter(prefix="/c", tags=["candidate pages"], include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -23,18 +24,21 @@ def show(
     signed: str,
     session: SessionDep,
     accept_language: Annotated[str | None, Header()] = None,
+    answer: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
     try:
-        token = tokens.resolve(session=session, signed=signed)
-    except tokens.LinkProblem as problem:
+        token = links.resolve(session=session, signed=signed)
+    except links.LinkProblem as problem:
         return _html(service.problem_page(problem.reason, browser_language(accept_language)))
-    return _html(service.show(session=session, token=token))
+    return _html(service.show(session=session, token=token, answer=answer))
 
 
 class PageForm(BaseModel):
     """What the pages' forms post (each page uses some of these fields)."""
 
     action: str = Field(default="", max_length=50)
+    answer: str = Field(default="", max_length=20)
+    slot_id: str = Field(default="", max_length=50)
     cover_letter: str = Field(default="", max_length=20_000)
     summary: str = Field(default="", max_length=5000)
     phone: str = Field(default="", max_length=50)
@@ -49,7 +53,7 @@ def act(
 ) -> HTMLResponse:
     form = data.model_dump()
     try:
-        token = tokens.resolve(session=session, signed=signed, for_update=True)
-    except tokens.LinkProblem as problem:
+        token = links.resolve(session=session, signed=signed, for_update=True)
+    except links.LinkProblem as problem:
         return _html(service.problem_page(problem.reason, browser_language(accept_language)))
     return _html(service.act(session=session, token=token, form=form))

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages import tokens
+from services.api.candidate_pages import trial_pages
 from services.api.candidate_pages.render import Page, gettext
-from shared import history
+from shared import history, links
 from shared.models import Application, CandidateToken, Job, utcnow
 from shared.settings import get_settings
 from shared.workflow import ApplicationStatus, application_transition
@@ -52,7 +52,7 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     _ = gettext(language)
     assert token.used_at is not None
     when = _when(token.used_at, language)
-    if token.purpose == tokens.UPDATE_APPLICATION:
+    if token.purpose == links.UPDATE_APPLICATION:
         title = _("Your application")
         outcome = _("Your updated application was sent on %(when)s.") % {"when": when}
     else:
@@ -61,16 +61,18 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     return Page("outcome.html.j2", {"title": title, "outcome": outcome}, language=language)
 
 
-def show(*, session: Session, token: CandidateToken) -> Page:
+def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
     """The page of a link; a GET never changes anything (mail scanners open links)."""
     application = session.get(Application, token.application_id)
     assert application is not None
     candidate = application.candidate
     language = candidate.language
+    if token.participation_id is not None:
+        return trial_pages.show(session, token, answer, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
-    if token.purpose == tokens.UPDATE_APPLICATION:
+    if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         return Page(
@@ -132,10 +134,12 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
     language = application.candidate.language
     if form.get("action") != token.purpose:
         return problem_page("wrong_purpose", language)
+    if token.participation_id is not None:
+        return trial_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     actor = f"candidate:{application.candidate_id}"
-    if token.purpose == tokens.UPDATE_APPLICATION:
+    if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         _resubmit(session, application, form, actor)

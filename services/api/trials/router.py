@@ -1,19 +1,26 @@
 import uuid
+from typing import Literal
 
 from fastapi import APIRouter
 
 from services.api.deps import HR, Reader, SessionDep
-from services.api.trials import service
+from services.api.trials import changes, service
 from services.api.trials.schemas import (
+    Cancellation,
     ExaminerAssignment,
     InvitationRequest,
     InvitationsOut,
     ParticipationOut,
+    ParticipationPostponement,
+    SlotOut,
     TrialCreate,
     TrialOut,
+    TrialPostponement,
+    TrialUpdate,
 )
 
 router = APIRouter(tags=["trials"])
+ParticipationState = Literal["invited", "accepted", "declined", "expired", "cancelled"]
 
 
 @router.post("/jobs/{job_id}/trials", status_code=201, response_model=TrialOut)
@@ -51,5 +58,61 @@ def invite(
 
 
 @router.get("/trials/{trial_id}/participations", response_model=dict[str, list[ParticipationOut]])
-def list_participations(trial_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
-    return {"items": service.list_participations(session=session, trial_id=trial_id)}
+def list_participations(
+    trial_id: uuid.UUID, session: SessionDep, _: Reader, status: ParticipationState | None = None
+) -> object:
+    """Who is invited and how each answered (`status=expired`: the unanswered at the deadline)."""
+    return {"items": service.list_participations(session=session, trial_id=trial_id, status=status)}
+
+
+@router.get("/trials/{trial_id}/slots", response_model=dict[str, list[SlotOut]])
+def list_slots(trial_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
+    return {"items": service.list_slots(session=session, trial_id=trial_id)}
+
+
+@router.patch("/trials/{trial_id}", response_model=TrialOut)
+def update_trial(trial_id: uuid.UUID, data: TrialUpdate, session: SessionDep, agent: HR) -> object:
+    return changes.update_trial(session=session, trial_id=trial_id, data=data, actor=agent.actor)
+
+
+@router.post("/trials/{trial_id}/postpone", response_model=TrialOut)
+def postpone_trial(
+    trial_id: uuid.UUID, data: TrialPostponement, session: SessionDep, agent: HR
+) -> object:
+    return changes.postpone_trial(
+        session=session,
+        trial_id=trial_id,
+        starts_at=data.starts_at,
+        reason=data.reason,
+        actor=agent.actor,
+    )
+
+
+@router.post("/trials/{trial_id}/cancel", response_model=TrialOut)
+def cancel_trial(trial_id: uuid.UUID, data: Cancellation, session: SessionDep, agent: HR) -> object:
+    return changes.cancel_trial(
+        session=session, trial_id=trial_id, reason=data.reason, actor=agent.actor
+    )
+
+
+@router.post("/participations/{participation_id}/postpone", response_model=ParticipationOut)
+def postpone_participation(
+    participation_id: uuid.UUID, data: ParticipationPostponement, session: SessionDep, agent: HR
+) -> object:
+    return changes.postpone_participation(
+        session=session,
+        participation_id=participation_id,
+        starts_at=data.starts_at,
+        slot_id=data.slot_id,
+        reason=data.reason,
+        actor=agent.actor,
+    )
+
+
+@router.post("/participations/{participation_id}/cancel", response_model=ParticipationOut)
+def cancel_participation(
+    participation_id: uuid.UUID, data: Cancellation, session: SessionDep, agent: HR
+) -> object:
+    return changes.cancel_participation(
+        session=session, participation_id=participation_id, reason=data.reason, actor=agent.actor
+    )

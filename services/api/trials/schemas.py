@@ -1,4 +1,5 @@
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,41 +12,89 @@ from shared.settings import get_settings
 TrialKind = Literal["written", "oral", "practical", "interview"]
 
 
+class Window(Input):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.end <= self.start:
+            raise ValueError("a booking window ends after it starts")
+        return self
+
+
+class Booking(Input):
+    slot_minutes: int = Field(ge=5, le=8 * 60)
+    capacity: int = Field(default=1, ge=1, le=500)
+    windows: list[Window] = Field(min_length=1, max_length=200)
+    auto_assign: bool = Field(
+        default=False, description="at the deadline, give unbooked candidates the first free slots"
+    )
+
+
+def _future(value: datetime | None) -> datetime | None:
+    if value is not None and value <= datetime.now(UTC):
+        raise ValueError("must be in the future")
+    return value
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{value}'") from None
+    return value
+
+
 class TrialCreate(Input):
     kind: TrialKind
     title: str = Field(min_length=1, max_length=300)
     location: str = Field(default="", max_length=500)
-    starts_at: AwareDatetime
-    duration_minutes: int = Field(ge=1, le=24 * 60)
+    starts_at: AwareDatetime | None = Field(
+        default=None,
+        description="required for a fixed-time trial; a slot trial starts at its first slot",
+    )
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     timezone: str = Field(default_factory=lambda: get_settings().default_timezone)
     info: str = Field(default="", max_length=5000)
     response_deadline: AwareDatetime | None = None
-    booking: dict[str, Any] | None = None
+    booking: Booking | None = None
     weight: Decimal = Field(default=Decimal(1), gt=0, le=1000)
     max_score: Decimal = Field(default=Decimal(20), gt=0, le=100_000)
     pass_score: Decimal | None = Field(default=None, ge=0)
     eliminatory: bool = False
     examiner_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    response_reminder_hours: int = Field(default=48, ge=0, le=24 * 30)
+    trial_reminder_hours: int = Field(default=24, ge=0, le=24 * 30)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{value}'") from None
-        return value
+    _zone = field_validator("timezone")(_known_zone)
+    _times = field_validator("starts_at", "response_deadline")(_future)
 
     @model_validator(mode="after")
     def _coherent(self) -> "TrialCreate":
         if self.booking is not None:
-            # Slot booking is not built yet: refuse it rather than silently ignoring it.
-            raise ValueError("slot booking is not supported yet; give booking: null")
+            if self.kind == "written":
+                raise ValueError("a written trial has one time: slot booking is for the others")
+            first = min(w.start for w in self.booking.windows)
+            self.starts_at = self.starts_at or first
+            self.duration_minutes = self.duration_minutes or self.booking.slot_minutes
+        if self.starts_at is None or self.duration_minutes is None:
+            raise ValueError("a trial without booking needs starts_at and duration_minutes")
         if self.response_deadline and self.response_deadline >= self.starts_at:
             raise ValueError("response_deadline must be before starts_at")
         if self.pass_score is not None and self.pass_score > self.max_score:
             raise ValueError("pass_score cannot exceed max_score")
         return self
+
+
+class TrialUpdate(Input):
+    """Fields that change what candidates were sent: each change updates every invitation."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    location: str | None = Field(default=None, max_length=500)
+    info: str | None = Field(default=None, max_length=5000)
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class TrialOut(Resource):
@@ -58,13 +107,49 @@ class TrialOut(Resource):
     timezone: str
     info: str
     response_deadline: UTCDateTime | None
-    booking: None = None
+    booking: dict[str, Any] | None
     weight: Decimal
     max_score: Decimal
     pass_score: Decimal | None
     eliminatory: bool
     status: str
+    cancel_reason: str | None
     examiner_ids: list[uuid.UUID]
+    response_reminder_hours: int
+    trial_reminder_hours: int
+
+
+class SlotOut(Resource):
+    trial_id: uuid.UUID
+    starts_at: UTCDateTime
+    ends_at: UTCDateTime
+    capacity: int
+    booked: int
+
+
+class TrialPostponement(Input):
+    starts_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+
+    _when = field_validator("starts_at")(_future)
+
+
+class ParticipationPostponement(Input):
+    starts_at: AwareDatetime | None = None
+    slot_id: uuid.UUID | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+
+    _when = field_validator("starts_at")(_future)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ParticipationPostponement":
+        if (self.starts_at is None) == (self.slot_id is None):
+            raise ValueError("give either starts_at or slot_id")
+        return self
+
+
+class Cancellation(Input):
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class ExaminerAssignment(Input):
@@ -86,10 +171,11 @@ class ParticipationOut(Resource):
     trial_id: uuid.UUID
     dossier_id: uuid.UUID
     status: str
-    slot_id: uuid.UUID | None = None
-    starts_at: UTCDateTime
+    slot_id: uuid.UUID | None
+    starts_at: UTCDateTime | None
     response_deadline: UTCDateTime | None
     sequence: int
+    answered_at: UTCDateTime | None
     result: None = None
 
 

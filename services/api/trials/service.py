@@ -9,29 +9,64 @@ from sqlalchemy.orm import Session
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
-from shared import history
-from shared.models import ApiKey, Dossier, Participation, Trial, TrialExaminer
+from shared import history, slots
+from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer
 from shared.outbox import add_event
 from shared.tasks import SEND_INVITATION, SendInvitation
 from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
 
 
-def get_trial(*, session: Session, trial_id: uuid.UUID) -> Trial:
-    """The trial, or NotFound."""
-    trial = session.get(Trial, trial_id)
+def get_trial(*, session: Session, trial_id: uuid.UUID, for_update: bool = False) -> Trial:
+    """The trial, or NotFound (locked for the transaction with `for_update`)."""
+    trial = session.get(Trial, trial_id, with_for_update={"of": Trial} if for_update else None)
     if trial is None:
         raise NotFound(f"trial {trial_id} not found")
     return trial
 
 
+def get_participation(*, session: Session, participation_id: uuid.UUID) -> Participation:
+    """The participation (locked for the transaction), or NotFound."""
+    participation = session.get(
+        Participation, participation_id, with_for_update={"of": Participation}
+    )
+    if participation is None:
+        raise NotFound(f"participation {participation_id} not found")
+    return participation
+
+
 def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Trial:
-    """Plan a trial for a job, with its examiners."""
+    """Plan a trial for a job, with its examiners and, for a booking trial, its slots."""
     get_job(session=session, job_id=job_id)
     trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking", "examiner_ids"}))
+    if data.booking is not None:
+        windows = [(w.start, w.end) for w in data.booking.windows]
+        times = list(slots.cut(windows, data.booking.slot_minutes))
+        if not times:
+            raise Invalid("the booking windows hold no whole slot", field="booking")
+        if len(times) > slots.MAX_SLOTS:
+            raise Invalid(f"at most {slots.MAX_SLOTS} slots per trial", field="booking")
+        trial.slot_minutes = data.booking.slot_minutes
+        trial.slot_capacity = data.booking.capacity
+        trial.auto_assign_slots = data.booking.auto_assign
+        trial.booking_windows = [
+            {"start": s.isoformat(), "end": e.isoformat()} for s, e in sorted(windows)
+        ]
+        session.add_all(
+            Slot(trial=trial, starts_at=s, ends_at=e, capacity=data.booking.capacity)
+            for s, e in times
+        )
     session.add(trial)
     _set_examiners(session, trial, data.examiner_ids)
     session.flush()
     return trial
+
+
+def list_slots(*, session: Session, trial_id: uuid.UUID) -> Sequence[Slot]:
+    """A booking trial's slots in time order, with how many seats each has taken."""
+    get_trial(session=session, trial_id=trial_id)
+    return session.scalars(
+        select(Slot).where(Slot.trial_id == trial_id).order_by(Slot.starts_at)
+    ).all()
 
 
 def assign_examiners(
@@ -63,14 +98,19 @@ def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
     ).all()
 
 
-def list_participations(*, session: Session, trial_id: uuid.UUID) -> Sequence[Participation]:
+def list_participations(
+    *, session: Session, trial_id: uuid.UUID, status: str | None = None
+) -> Sequence[Participation]:
     """Who is invited to a trial, and their answers."""
     get_trial(session=session, trial_id=trial_id)
-    return session.scalars(
+    query = (
         select(Participation)
         .where(Participation.trial_id == trial_id)
         .order_by(Participation.created_at, Participation.id)
-    ).all()
+    )
+    if status:
+        query = query.where(Participation.status == status)
+    return session.scalars(query).all()
 
 
 def _dossiers_to_invite(
@@ -126,7 +166,7 @@ def invite(
             trial_id=trial.id,
             dossier_id=dossier.id,
             status=ParticipationStatus.INVITED,
-            starts_at=trial.starts_at,
+            starts_at=None if trial.uses_slots else trial.starts_at,
             response_deadline=trial.response_deadline,
             sequence=0,
         )
@@ -143,7 +183,7 @@ def invite(
             session,
             task_name=SEND_INVITATION,
             payload=SendInvitation(participation_id=participation.id, sequence=0),
-            idempotency_key=f"invitation:{participation.id}:0",
+            idempotency_key=f"calendar:{participation.id}:0",
         )
     session.flush()
     return invited, [d.id for d in dossiers if d.id in already]

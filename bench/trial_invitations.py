@@ -1,0 +1,238 @@
+"""Trials at scale: 2,000 invitations, a 2,000-participant postponement, 500 concurrent bookings.
+
+Starts the real stack (api, both workers, beat) on the configured DATABASE_URL and BROKER_URL
+with an aiosmtpd server in this process, seeds --candidates open dossiers for one job, then:
+  1. invites them all to a fixed-time trial: time from the API call to the last invitation
+     accepted by the SMTP server;
+  2. postpones the trial: time to the last update accepted;
+  3. baseline in the same run: a bare aiosmtplib loop sending as many messages of the same
+     size over one connection to the same server (goal: the stack at >= 1.0x its rate);
+  4. a slot trial of --slots slots (capacity 5) invites --bookers candidates, who all book at
+     once: p50/p99 of the booking requests, and 0 double bookings.
+
+Usage: python -m bench.trial_invitations [--candidates 2000] [--bookers 500] [--slots 100]
+"""
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import threading
+import time
+import uuid
+from email.message import EmailMessage
+
+import aiosmtplib
+import httpx
+from sqlalchemy import insert
+
+from bench.harness import running_stack
+from tests.mailbox import SmtpServer
+
+LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_.\-]+")
+
+
+def seed(job_id: uuid.UUID, count: int) -> None:
+    """`count` candidates with a validated application and an open dossier for the job."""
+    from shared.db import get_engine
+    from shared.models import Application, Candidate, Dossier, utcnow
+
+    now = utcnow()
+    candidates, applications, dossiers = [], [], []
+    for n in range(count):
+        candidate_id, application_id = uuid.uuid4(), uuid.uuid4()
+        stamp = {"created_at": now, "updated_at": now}
+        candidates.append(
+            {
+                "id": candidate_id,
+                "first_name": "Bench",
+                "last_name": str(n),
+                "email": f"b{n}-{job_id.hex[:6]}@example.org",
+                "language": "fr",
+                **stamp,
+            }
+        )
+        applications.append(
+            {
+                "id": application_id,
+                "kind": "specific",
+                "job_id": job_id,
+                "candidate_id": candidate_id,
+                "profile": {},
+                "status": "validated",
+                **stamp,
+            }
+        )
+        dossiers.append(
+            {
+                "id": uuid.uuid4(),
+                "application_id": application_id,
+                "candidate_id": candidate_id,
+                "job_id": job_id,
+                "status": "open",
+                "applied_at": now,
+                **stamp,
+            }
+        )
+    with get_engine().begin() as connection:
+        for model, rows in (
+            (Candidate, candidates),
+            (Application, applications),
+            (Dossier, dossiers),
+        ):
+            for start in range(0, len(rows), 2000):
+                connection.execute(insert(model), rows[start : start + 2000])
+
+
+def bare_loop(port: int, template: bytes, count: int) -> float:
+    """Seconds a bare aiosmtplib loop takes to send `count` messages over one connection."""
+
+    async def run() -> float:
+        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as smtp:
+            started = time.perf_counter()
+            for n in range(count):
+                await smtp.sendmail("rh@recrue.local", [f"loop{n}@example.org"], template)
+            return time.perf_counter() - started
+
+    return asyncio.run(run())
+
+
+def wait_count(smtp: SmtpServer, count: int, timeout: float) -> float:
+    """The arrival time of the `count`-th message."""
+    received = smtp.mailbox.wait_for(count, timeout=timeout)
+    return max(m.at for m in received)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=2000)
+    parser.add_argument("--bookers", type=int, default=500)
+    parser.add_argument("--slots", type=int, default=100)
+    args = parser.parse_args()
+
+    report: dict[str, str] = {}
+    with running_stack(OUTBOX_RELAY_SECONDS="5") as run:
+        stack, smtp, url = run.stack, run.smtp, run.database_url
+        http = httpx.Client(base_url=stack.base_url, headers=stack.create_api_key(), timeout=600)
+        job = http.post(
+            "/api/v1/jobs", json={"title": "Bench", "reference": "BENCH-T", "year": 2027}
+        ).json()
+        seed(uuid.UUID(job["id"]), args.candidates)
+        trial = http.post(
+            f"/api/v1/jobs/{job['id']}/trials",
+            json={
+                "kind": "written",
+                "title": "Écrit",
+                "starts_at": "2027-03-28T10:00:00+02:00",
+                "duration_minutes": 120,
+                "location": "Hall",
+                "info": "Stylo",
+            },
+        ).json()
+
+        smtp.mailbox.clear()
+        started = time.time()
+        http.post(
+            f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
+        ).raise_for_status()
+        invite_seconds = wait_count(smtp, args.candidates, timeout=900) - started
+        sample = smtp.mailbox.messages[0].message.as_bytes()
+
+        smtp.mailbox.clear()
+        started = time.time()
+        http.post(
+            f"/api/v1/trials/{trial['id']}/postpone",
+            json={"starts_at": "2027-03-29T10:00:00+02:00"},
+        ).raise_for_status()
+        postpone_seconds = wait_count(smtp, args.candidates, timeout=900) - started
+        loop_seconds = bare_loop(smtp.port, sample, args.candidates)
+
+        n = args.candidates
+        for name, seconds in (("invitation", invite_seconds), ("postponement", postpone_seconds)):
+            ratio = loop_seconds / seconds
+            report[f"{n} {name}s, API call to last email accepted"] = (
+                f"{seconds:.1f} s ({n / seconds:.0f}/s, {ratio:.2f}x the bare loop)"
+            )
+        report[f"baseline: bare aiosmtplib loop, {n} messages of {len(sample)} bytes"] = (
+            f"{loop_seconds:.1f} s ({n / loop_seconds:.0f}/s)"
+        )
+        report.update(bookings(http, smtp, args.bookers, args.slots))
+    print(f"database {url.split('://')[0]}, broker {os.environ.get('BROKER_URL') or 'filesystem'}")
+    for name, value in report.items():
+        print(f"  {name:<62} {value}")
+
+
+def _link(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(LINK.findall(body.get_content())[0])
+
+
+def bookings(http: httpx.Client, smtp: SmtpServer, bookers: int, slots: int) -> dict[str, str]:
+    """`bookers` candidates book at once on `slots` slots of 5 seats."""
+    job = http.post(
+        "/api/v1/jobs", json={"title": "Oral", "reference": "BENCH-O", "year": 2027}
+    ).json()
+    seed(uuid.UUID(job["id"]), bookers)
+    days = range(1, (slots + 19) // 20 + 1)  # 08:00-18:00 holds 20 slots of 30 minutes
+    windows = [
+        {"start": f"2027-06-{day:02d}T08:00:00+02:00", "end": f"2027-06-{day:02d}T18:00:00+02:00"}
+        for day in days
+    ]
+    trial = http.post(
+        f"/api/v1/jobs/{job['id']}/trials",
+        json={
+            "kind": "oral",
+            "title": "Oral",
+            "booking": {"slot_minutes": 30, "capacity": 5, "windows": windows},
+        },
+    ).json()
+    slot_ids = [s["id"] for s in http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]][
+        :slots
+    ]
+    smtp.mailbox.clear()
+    http.post(
+        f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
+    ).raise_for_status()
+    links = [_link(m.message) for m in smtp.mailbox.wait_for(bookers, timeout=900)]
+    latencies: list[float] = []
+    codes: list[int] = []
+    barrier = threading.Barrier(len(links))
+
+    def book(n: int, link: str) -> None:
+        with httpx.Client(timeout=120) as client:
+            barrier.wait()
+            started = time.perf_counter()
+            response = client.post(
+                link, data={"action": "book_slot", "slot_id": slot_ids[n % len(slot_ids)]}
+            )
+            latencies.append(time.perf_counter() - started)
+            codes.append(response.status_code)
+
+    threads = [threading.Thread(target=book, args=(n, link)) for n, link in enumerate(links)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]
+    accepted = sum(
+        p["status"] == "accepted"
+        for p in http.get(f"/api/v1/trials/{trial['id']}/participations").json()["items"]
+    )
+    over = sum(s["booked"] > s["capacity"] for s in after)
+    latencies.sort()
+    return {
+        f"{bookers} concurrent bookings on {len(slot_ids)} slots of 5": (
+            f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms, "
+            f"{codes.count(200)} booked, {codes.count(409)} refused"
+        ),
+        "double bookings (seats taken beyond capacity / booked != accepted)": (
+            f"{over} / {sum(s['booked'] for s in after) - accepted}"
+        ),
+    }
+
+
+if __name__ == "__main__":
+    main()

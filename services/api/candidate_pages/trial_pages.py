@@ -1,0 +1,172 @@
+"""The pages of trial invitations: answer a fixed-time invitation, book or change a slot."""
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy.orm import Session
+
+from services.api.candidate_pages.render import Page, gettext
+from shared import history
+from shared.models import CandidateToken, Participation, utcnow
+from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
+from shared.workflow import ParticipationStatus
+
+P = ParticipationStatus
+
+
+def _when(participation: Participation, moment: datetime, language: str) -> str:
+    zone = ZoneInfo(participation.trial.timezone)
+    return format_datetime(moment, "full", tzinfo=zone, locale=language)
+
+
+def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
+    lock_row = {"of": Participation} if lock else None
+    participation = session.get(Participation, token.participation_id, with_for_update=lock_row)
+    assert participation is not None
+    return participation
+
+
+def _state_page(participation: Participation, language: str, status: int = 200) -> Page:
+    """What an answered, cancelled or expired invitation shows."""
+    _ = gettext(language)
+    trial = participation.trial
+    title = f"{trial.title} – {trial.job.title}"
+    when = (
+        _when(participation, participation.starts_at, language) if participation.starts_at else ""
+    )
+    outcome = {
+        P.ACCEPTED: _("You confirmed that you will attend: %(when)s.") % {"when": when},
+        P.DECLINED: _("You told us that you will not attend."),
+        P.CANCELLED: _("This trial was cancelled for you."),
+        P.EXPIRED: _("The deadline to answer has passed."),
+    }.get(P(participation.status), "")
+    return Page(
+        "outcome.html.j2", {"title": title, "outcome": outcome}, status=status, language=language
+    )
+
+
+def show(session: Session, token: CandidateToken, answer: str | None, language: str) -> Page:
+    """The invitation's page (a GET changes nothing)."""
+    participation = _participation(session, token, lock=False)
+    if token.purpose == "book_slot":
+        return _booking_page(session, participation, language)
+    if participation.status != P.INVITED:
+        return _state_page(participation, language)
+    _ = gettext(language)
+    trial = participation.trial
+    assert participation.starts_at is not None
+    return Page(
+        "answer_invitation.html.j2",
+        {
+            "title": _("Your invitation"),
+            "candidate_name": participation.dossier.candidate.full_name,
+            "trial_title": trial.title,
+            "job_title": trial.job.title,
+            "when": _when(participation, participation.starts_at, language),
+            "location": trial.location,
+            "info": trial.info,
+            "answer": answer if answer in ("accept", "decline") else None,
+        },
+        language=language,
+    )
+
+
+def _booking_page(
+    session: Session, participation: Participation, language: str, full: bool = False
+) -> Page:
+    if participation.status not in (P.INVITED, P.ACCEPTED):
+        return _state_page(participation, language)
+    _ = gettext(language)
+    trial = participation.trial
+    slots = [
+        {"id": slot.id, "label": _when(participation, slot.starts_at, language)}
+        for slot in free_slots(session, trial.id)
+        if slot.id != participation.slot_id
+    ]
+    booked = None
+    if participation.slot_id and participation.starts_at:
+        booked = _when(participation, participation.starts_at, language)
+    return Page(
+        "book_slot.html.j2",
+        {
+            "title": _("Choose your time"),
+            "candidate_name": participation.dossier.candidate.full_name,
+            "trial_title": trial.title,
+            "job_title": trial.job.title,
+            "slots": slots,
+            "booked": booked,
+            "full": full,
+        },
+        status=409 if full else 200,
+        language=language,
+    )
+
+
+def act(session: Session, token: CandidateToken, form: dict[str, str], language: str) -> Page:
+    """Answer the invitation or book the slot; a repeated POST changes nothing more."""
+    participation = _participation(session, token, lock=True)
+    actor = f"candidate:{participation.dossier.candidate_id}"
+    if (
+        participation.status not in (P.INVITED, P.ACCEPTED)
+        or participation.trial.status != "planned"
+    ):
+        return _state_page(participation, language)
+    if token.purpose == "book_slot":
+        return _book(session, participation, form.get("slot_id", ""), actor, language)
+    if participation.status != P.INVITED:
+        return _state_page(participation, language)
+    answer = form.get("answer")
+    if answer not in ("accept", "decline"):
+        return _state_page(participation, language, status=400)
+    participation.status = P.ACCEPTED if answer == "accept" else P.DECLINED
+    participation.answered_at = utcnow()
+    token.used_at = participation.answered_at
+    history.record(
+        session,
+        actor=actor,
+        action=f"invitation_{participation.status}",
+        dossier_id=participation.dossier_id,
+        before={"status": P.INVITED.value},
+        after={"status": participation.status, "participation_id": str(participation.id)},
+    )
+    session.flush()
+    return _state_page(participation, language)
+
+
+def _book(
+    session: Session, participation: Participation, slot_id: str, actor: str, language: str
+) -> Page:
+    try:
+        wanted = uuid.UUID(slot_id)
+    except ValueError:
+        return _booking_page(session, participation, language)
+    if participation.slot_id == wanted:
+        return _state_page(participation, language)  # the same booking again: nothing to do
+    previous = participation.starts_at
+    try:
+        book(session=session, participation=participation, slot_id=wanted)
+    except SlotFull:
+        return _booking_page(session, participation, language, full=True)
+    except UnknownSlot:
+        return _booking_page(session, participation, language)
+    first = participation.status == P.INVITED
+    participation.status = P.ACCEPTED
+    participation.answered_at = participation.answered_at or utcnow()
+    announce(
+        session,
+        participation,
+        "confirm_booking" if first else "update",
+        previous_starts_at=previous,
+    )
+    history.record(
+        session,
+        actor=actor,
+        action="slot_booked" if first else "slot_changed",
+        dossier_id=participation.dossier_id,
+        before={"starts_at": previous.isoformat() if previous else None},
+        after={"slot_id": slot_id, "participation_id": str(participation.id)},
+    )
+    session.flush()
+    return _state_page(participation, language)

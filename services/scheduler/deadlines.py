@@ -1,0 +1,139 @@
+"""Deadlines and reminders, found in the database by beat's sweep (no long countdowns).
+
+Each sweep is idempotent and safe with two beats: participation rows are locked and skipped by a
+concurrent sweep, and every email has a unique key (one reminder per SEQUENCE).
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.scheduler.invitations import answer_links, link_for, trial_context
+from shared import history, links
+from shared.messages import queue_message
+from shared.models import Message, Participation, Trial, utcnow
+from shared.outbox import Publish, unit_of_work
+from shared.participations import SlotFull, announce, book, free_slots
+from shared.workflow import ParticipationStatus
+
+ACTOR = "scheduler"
+BATCH = 500
+HORIZON = timedelta(days=31)  # reminder delays are at most 30 days
+P = ParticipationStatus
+
+
+def _due(session: Session, status: P, column: Any, before: Any, after: Any) -> list[Participation]:
+    return list(
+        session.scalars(
+            select(Participation)
+            .join(Trial, Trial.id == Participation.trial_id)
+            .where(
+                Participation.status == status,
+                Trial.status == "planned",
+                column.is_not(None),
+                column > after,
+                column <= before,
+            )
+            .order_by(column)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True, of=Participation)
+        )
+    )
+
+
+def _remind(
+    session: Session, participation: Participation, kind: str, context: dict[str, Any]
+) -> bool:
+    """Queue this email unless it went out already for this SEQUENCE; True if queued now."""
+    key = f"{kind}:{participation.id}:{participation.sequence}"
+    if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
+        return False
+    queue_message(
+        session,
+        kind=kind,
+        idempotency_key=key,
+        candidate=participation.dossier.candidate,
+        context=context,
+        actor=ACTOR,
+        dossier_id=participation.dossier_id,
+    )
+    return True
+
+
+def send_reminders(*, publish: Publish) -> int:
+    """Remind unanswered invitations before their deadline, and attendees before the trial;
+    returns how many reminders were queued."""
+    now = utcnow()
+    sent = 0
+    with unit_of_work(publish) as session:
+        for participation in _due(
+            session, P.INVITED, Participation.response_deadline, now + HORIZON, now
+        ):
+            assert participation.response_deadline is not None
+            hours = timedelta(hours=participation.trial.response_reminder_hours)
+            if not hours or participation.response_deadline - hours > now:
+                continue
+            key = f"response_reminder:{participation.id}:{participation.sequence}"
+            if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
+                continue  # already reminded: issue no new links
+            context = trial_context(participation)
+            if participation.trial.uses_slots and participation.slot_id is None:
+                context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
+            else:
+                context.update(answer_links(session, participation))
+            sent += _remind(session, participation, "response_reminder", context)
+        for participation in _due(session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now):
+            assert participation.starts_at is not None
+            hours = timedelta(hours=participation.trial.trial_reminder_hours)
+            if not hours or participation.starts_at - hours > now:
+                continue
+            sent += _remind(session, participation, "trial_reminder", trial_context(participation))
+    return sent
+
+
+def expire_unanswered(*, publish: Publish) -> int:
+    """At the deadline, an unanswered invitation expires (or, if the trial says so, gets the
+    first free slot); HR sees it in the history and in the trial's expired participations."""
+    now = utcnow()
+    handled = 0
+    with unit_of_work(publish) as session:
+        for participation in _due(
+            session, P.INVITED, Participation.response_deadline, now, now - HORIZON * 12
+        ):
+            if participation.trial.auto_assign_slots and _assign_first_free(session, participation):
+                handled += 1
+                continue
+            participation.status = P.EXPIRED
+            history.record(
+                session,
+                actor=ACTOR,
+                action="invitation_expired",
+                dossier_id=participation.dossier_id,
+                before={"status": P.INVITED.value},
+                after={"status": P.EXPIRED.value, "participation_id": str(participation.id)},
+            )
+            _remind(session, participation, "invitation_expired", trial_context(participation))
+            handled += 1
+    return handled
+
+
+def _assign_first_free(session: Session, participation: Participation) -> bool:
+    for slot in free_slots(session, participation.trial_id):
+        try:
+            book(session=session, participation=participation, slot_id=slot.id)
+        except SlotFull:
+            continue
+        participation.status = P.ACCEPTED
+        participation.answered_at = utcnow()
+        announce(session, participation, "confirm_booking")
+        history.record(
+            session,
+            actor=ACTOR,
+            action="slot_assigned",
+            dossier_id=participation.dossier_id,
+            after={"slot_id": str(slot.id), "participation_id": str(participation.id)},
+        )
+        return True
+    return False

@@ -1,0 +1,98 @@
+"""Signed candidate links: signed (itsdangerous), scoped to one purpose and object, expiring,
+revocable and used once (a row per link). The api and the scheduler both issue them."""
+
+import uuid
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from shared.models import CandidateToken, utcnow
+from shared.settings import get_settings
+
+UPDATE_APPLICATION = "update_application"
+APPLY_TO_JOB = "apply_to_job"
+ANSWER_INVITATION = "answer_invitation"
+BOOK_SLOT = "book_slot"
+
+
+class LinkProblem(Exception):
+    """A link that cannot be used: `reason` is invalid, expired, revoked or wrong_purpose."""
+
+    def __init__(self, reason: str, token: CandidateToken | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.token = token
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().secret_key, salt="recrue.candidate-link")
+
+
+def issue(
+    *,
+    session: Session,
+    purpose: str,
+    candidate_id: uuid.UUID,
+    application_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    participation_id: uuid.UUID | None = None,
+    message: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[CandidateToken, str]:
+    """A new link for `purpose`; returns its row and the signed token to put in the URL."""
+    days = get_settings().candidate_link_days
+    token = CandidateToken(
+        id=uuid.uuid4(),
+        purpose=purpose,
+        candidate_id=candidate_id,
+        application_id=application_id,
+        job_id=job_id,
+        participation_id=participation_id,
+        message=message,
+        expires_at=expires_at or utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    signed = _serializer().dumps({"t": str(token.id), "p": purpose})
+    return token, signed
+
+
+def url(signed: str) -> str:
+    """The link a candidate clicks."""
+    return f"{get_settings().public_base_url.rstrip('/')}/c/{signed}"
+
+
+def revoke_open(*, session: Session, application_id: uuid.UUID) -> int:
+    """Revoke every unused link sent about an application; returns how many."""
+    result = session.execute(
+        update(CandidateToken)
+        .where(
+            CandidateToken.application_id == application_id,
+            CandidateToken.used_at.is_(None),
+            CandidateToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve(*, session: Session, signed: str, for_update: bool = False) -> CandidateToken:
+    """The link's row if the signature holds; LinkProblem says why it cannot be used otherwise.
+
+    A used link resolves (its page shows what was done); expiry and revocation refuse it.
+    """
+    try:
+        payload = _serializer().loads(signed)
+        token_id = uuid.UUID(payload["t"])
+        purpose = payload["p"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkProblem("invalid") from None
+    token = session.get(CandidateToken, token_id, with_for_update=for_update)
+    if token is None or token.purpose != purpose:
+        raise LinkProblem("invalid")
+    if token.used_at is None and token.revoked_at is not None:
+        raise LinkProblem("revoked", token)
+    if token.used_at is None and token.expires_at <= utcnow():
+        raise LinkProblem("expired", token)
+    return token

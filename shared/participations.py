@@ -1,0 +1,101 @@
+"""Changes to a participation shared by the api and the scheduler: slot booking, and the
+announcement of a new SEQUENCE of its calendar."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.models import Participation, Slot
+from shared.outbox import add_event
+from shared.tasks import SEND_INVITATION, CalendarPurpose, SendInvitation
+
+
+class SlotFull(Exception):
+    """Every seat of the slot is taken."""
+
+    def __init__(self, slot_id: uuid.UUID) -> None:
+        super().__init__("this slot is full: choose another one")
+        self.slot_id = slot_id
+
+
+class UnknownSlot(Exception):
+    """No such slot in the participation's trial."""
+
+    def __init__(self, slot_id: uuid.UUID) -> None:
+        super().__init__(f"slot {slot_id} not found in this trial")
+        self.slot_id = slot_id
+
+
+def announce(
+    session: Session,
+    participation: Participation,
+    purpose: CalendarPurpose,
+    *,
+    previous_starts_at: datetime | None = None,
+    reason: str | None = None,
+) -> None:
+    """Raise the SEQUENCE and have the scheduler send the calendar for it (UID unchanged)."""
+    participation.sequence += 1
+    add_event(
+        session,
+        task_name=SEND_INVITATION,
+        payload=SendInvitation(
+            participation_id=participation.id,
+            sequence=participation.sequence,
+            purpose=purpose,
+            previous_starts_at=previous_starts_at,
+            reason=reason,
+        ),
+        idempotency_key=f"calendar:{participation.id}:{participation.sequence}",
+    )
+
+
+def free_slots(session: Session, trial_id: uuid.UUID) -> list[Slot]:
+    """The slots of a trial with a seat left, in time order."""
+    return list(
+        session.scalars(
+            select(Slot)
+            .where(Slot.trial_id == trial_id, Slot.booked < Slot.capacity)
+            .order_by(Slot.starts_at)
+        )
+    )
+
+
+def book(*, session: Session, participation: Participation, slot_id: uuid.UUID) -> Slot:
+    """Give the participation this slot (releasing its previous one), or SlotFull."""
+    slot = session.get(Slot, slot_id)
+    if slot is None or slot.trial_id != participation.trial_id:
+        raise UnknownSlot(slot_id)
+    if participation.slot_id == slot.id:
+        return slot
+    # One conditional UPDATE: two bookings racing for the last seat cannot both pass it.
+    taken = session.execute(
+        update(Slot)
+        .where(Slot.id == slot.id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotFull(slot.id)
+    release(session=session, participation=participation)
+    session.refresh(slot)
+    participation.slot_id = slot.id
+    participation.slot = slot
+    participation.starts_at = slot.starts_at
+    return slot
+
+
+def release(*, session: Session, participation: Participation) -> None:
+    """Give back the participation's slot, if it has one."""
+    if participation.slot_id is None:
+        return
+    session.execute(
+        update(Slot)
+        .where(Slot.id == participation.slot_id, Slot.booked > 0)
+        .values(booked=Slot.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+    participation.slot_id = None
+    participation.slot = None
