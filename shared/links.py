@@ -15,6 +15,7 @@ UPDATE_APPLICATION = "update_application"
 APPLY_TO_JOB = "apply_to_job"
 ANSWER_INVITATION = "answer_invitation"
 BOOK_SLOT = "book_slot"
+ANSWER_OFFER = "answer_offer"
 
 
 class LinkProblem(Exception):

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     candidate_link_days: int = 14
     unavailability_sweep_seconds: float = 60.0
     deadline_sweep_seconds: float = 60.0
+    offer_days: int = 7
 
     @property
     def resolved_database_url(self) -> str:

@@ -15,6 +15,7 @@ RELAY_OUTBOX = "scheduler.relay_outbox"
 SWEEP_UNAVAILABILITY = "scheduler.sweep_unavailability"
 SEND_REMINDERS = "scheduler.send_reminders"
 EXPIRE_INVITATIONS = "scheduler.expire_invitations"
+EXPIRE_OFFERS = "scheduler.expire_offers"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGE: NOTIFICATIONS_QUEUE,
@@ -23,6 +24,7 @@ QUEUE_OF_TASK = {
     SWEEP_UNAVAILABILITY: SCHEDULING_QUEUE,
     SEND_REMINDERS: SCHEDULING_QUEUE,
     EXPIRE_INVITATIONS: SCHEDULING_QUEUE,
+    EXPIRE_OFFERS: SCHEDULING_QUEUE,
 }
 
 

@@ -10,10 +10,13 @@ from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.candidate_pages.router import router as candidate_pages
 from services.api.candidates.router import router as candidates
+from services.api.deliberation.router import router as deliberation
 from services.api.dossiers.router import router as dossiers
 from services.api.health.router import router as health
 from services.api.jobs.router import router as jobs
 from services.api.messages.router import router as messages
+from services.api.results.router import router as results
+from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
@@ -30,7 +33,18 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.include_router(health)
     app.include_router(candidate_pages)
-    for router in (api_keys, jobs, candidates, applications, dossiers, trials, messages):
+    for router in (
+        api_keys,
+        jobs,
+        candidates,
+        applications,
+        dossiers,
+        trials,
+        results,
+        deliberation,
+        messages,
+        stats,
+    ):
         app.include_router(router, prefix="/api/v1")
 
     @app.middleware("http")

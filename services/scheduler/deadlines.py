@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.scheduler.invitations import answer_links, link_for, trial_context
-from shared import history, links
+from shared import history, links, offers
 from shared.messages import queue_message
-from shared.models import Message, Participation, Trial, utcnow
+from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.participations import SlotFull, announce, book, free_slots
-from shared.workflow import ParticipationStatus
+from shared.workflow import DossierStatus, ParticipationStatus
 
 ACTOR = "scheduler"
 BATCH = 500
@@ -137,3 +137,24 @@ def _assign_first_free(session: Session, participation: Participation) -> bool:
         )
         return True
     return False
+
+
+def expire_offers(*, publish: Publish) -> int:
+    """An offer unanswered past its deadline counts as declined: the next of the reserve is
+    retained and offered the post (or the job records that its reserve ran out)."""
+    with unit_of_work(publish) as session:
+        due = list(
+            session.scalars(
+                select(Dossier)
+                .where(
+                    Dossier.status == DossierStatus.RETAINED,
+                    Dossier.offer_expires_at.is_not(None),
+                    Dossier.offer_expires_at <= utcnow(),
+                )
+                .limit(BATCH)
+                .with_for_update(skip_locked=True, of=Dossier)
+            )
+        )
+        for dossier in due:
+            offers.decline(session, dossier, reason="no answer by the deadline", actor=ACTOR)
+    return len(due)

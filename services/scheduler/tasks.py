@@ -10,6 +10,7 @@ from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
 from shared.tasks import (
     EXPIRE_INVITATIONS,
+    EXPIRE_OFFERS,
     RELAY_OUTBOX,
     SEND_INVITATION,
     SEND_REMINDERS,
@@ -45,3 +46,8 @@ def send_reminders() -> int:
 @app.task(name=EXPIRE_INVITATIONS, acks_late=False)
 def expire_invitations() -> int:
     return deadlines.expire_unanswered(publish=publish)
+
+
+@app.task(name=EXPIRE_OFFERS, acks_late=False)
+def expire_offers() -> int:
+    return deadlines.expire_offers(publish=publish)

@@ -2,7 +2,13 @@
 
 from shared.celery_app import make_celery
 from shared.settings import get_settings
-from shared.tasks import EXPIRE_INVITATIONS, RELAY_OUTBOX, SEND_REMINDERS, SWEEP_UNAVAILABILITY
+from shared.tasks import (
+    EXPIRE_INVITATIONS,
+    EXPIRE_OFFERS,
+    RELAY_OUTBOX,
+    SEND_REMINDERS,
+    SWEEP_UNAVAILABILITY,
+)
 
 app = make_celery("scheduler")
 app.conf.include = ["services.scheduler.tasks"]
@@ -15,4 +21,5 @@ app.conf.beat_schedule = {
     },
     "send-reminders": {"task": SEND_REMINDERS, "schedule": settings.deadline_sweep_seconds},
     "expire-invitations": {"task": EXPIRE_INVITATIONS, "schedule": settings.deadline_sweep_seconds},
+    "expire-offers": {"task": EXPIRE_OFFERS, "schedule": settings.deadline_sweep_seconds},
 }

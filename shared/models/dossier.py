@@ -1,11 +1,11 @@
 """Dossiers: one candidate's file for one job, made when HR validates the application."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.application import Application
@@ -27,6 +27,15 @@ class Dossier(Timestamped, Base):
     applied_at: Mapped[datetime]
     summary: Mapped[str | None] = mapped_column(Text)
     global_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    global_passed: Mapped[bool | None]
+    global_breakdown: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    global_overridden: Mapped[bool] = mapped_column(default=False)
+    global_reason: Mapped[str | None] = mapped_column(Text)
+    reserve_rank: Mapped[int | None]
+    offer_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    started_on: Mapped[date | None]
+    left_on: Mapped[date | None]
+    left_reason: Mapped[str | None] = mapped_column(Text)
 
     application: Mapped[Application] = relationship(back_populates="dossier")
     candidate: Mapped[Candidate] = relationship(lazy="joined")

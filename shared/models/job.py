@@ -1,6 +1,6 @@
 """Job offers (emploi / poste) and their campaign."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,3 +19,7 @@ class Job(Timestamped, Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # The board's decision, and whether its reserve ran out.
+    deliberation_decided_on: Mapped[date | None]
+    deliberation_reference: Mapped[str | None] = mapped_column(String(100))
+    reserve_exhausted: Mapped[bool] = mapped_column(default=False)

@@ -101,10 +101,33 @@ class Participation(Timestamped, Base):
     sequence: Mapped[int] = mapped_column(default=0)
     slot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("slots.id"), index=True)
     answered_at: Mapped[datetime | None]
+    # The result, recorded after the trial by HR or an assigned examiner.
+    present: Mapped[bool | None]
+    score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    passed: Mapped[bool | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    communicate: Mapped[bool] = mapped_column(default=False)
+    result_recorded_at: Mapped[datetime | None]
+    result_recorded_by: Mapped[str | None] = mapped_column(String(200))
 
     trial: Mapped[Trial] = relationship(lazy="joined")
     dossier: Mapped[Dossier] = relationship(back_populates="participations")
     slot: Mapped[Slot | None] = relationship()
+
+    @property
+    def result(self) -> dict[str, Any] | None:
+        """The recorded result, as the API shows it (None until recorded)."""
+        if self.result_recorded_at is None:
+            return None
+        return {
+            "present": self.present,
+            "score": self.score,
+            "passed": self.passed,
+            "communicate": self.communicate,
+            "comment": self.comment,
+            "recorded_at": self.result_recorded_at,
+            "recorded_by": self.result_recorded_by,
+        }
 
     @property
     def duration(self) -> timedelta:

@@ -46,13 +46,14 @@ def test_consumer_never_reads_a_half_written_message(
             except BaseException as exc:  # kombu's own transport dies here on an empty file
                 errors.append(exc)
 
-    consumer = threading.Thread(target=consume)
-    consumer.start()
     with _connection(tmp_path, transport) as connection:
+        # Declared before the consumer starts: this test is about messages, not bindings.
         queue = connection.SimpleQueue("race")
+        consumer = threading.Thread(target=consume)
+        consumer.start()
         for n in range(COUNT):
             queue.put({"n": n})
-    consumer.join(timeout=60)
+        consumer.join(timeout=60)
     assert errors == []
     assert sorted(received) == list(range(COUNT))
     assert not list(tmp_path.glob("*.partial"))

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages import trial_pages
+from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from shared import history, links
 from shared.models import Application, CandidateToken, Job, utcnow
@@ -69,6 +69,8 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
     language = candidate.language
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
+    if token.purpose == links.ANSWER_OFFER:
+        return offer_pages.show(session, token, answer, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
@@ -136,6 +138,8 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
         return trial_pages.act(session, token, form, language)
+    if token.purpose == links.ANSWER_OFFER:
+        return offer_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     actor = f"candidate:{application.candidate_id}"

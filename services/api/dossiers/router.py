@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from services.api.deps import HR, DossierReader, SessionDep
+from services.api.deps import HR, Agent, DossierReader, SessionDep
 from services.api.dossiers import service
 from services.api.dossiers.schemas import (
     DossierOut,
@@ -19,6 +19,7 @@ from services.api.files.schemas import StoredFileOut
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
 from services.api.pagination import Page, PageParams, page_params, paginate
+from services.api.trials.schemas import hide_comments
 from shared.workflow import DossierStatus
 
 router = APIRouter(tags=["dossiers"])
@@ -38,7 +39,9 @@ def list_dossiers(
     query = service.list_dossiers(
         agent=agent, job_id=job_id, year=year, campaign=campaign, status=status, q=q
     )
-    return paginate(session, query, page)
+    result = paginate(session, query, page)
+    result["items"] = [visible(dossier, agent) for dossier in result["items"]]
+    return result
 
 
 @router.get("/dossiers/summary", response_model=DossierSummary)
@@ -56,7 +59,14 @@ def dossier_summary(
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierOut)
 def get_dossier(dossier_id: uuid.UUID, session: SessionDep, agent: DossierReader) -> object:
-    return service.get_dossier(session=session, dossier_id=dossier_id, agent=agent)
+    return visible(service.get_dossier(session=session, dossier_id=dossier_id, agent=agent), agent)
+
+
+def visible(dossier: object, agent: Agent) -> DossierOut:
+    """The dossier as this agent may see it (viewers see no examiners' comments)."""
+    out = DossierOut.model_validate(dossier)
+    hide_comments(out.participations, agent.role)
+    return out
 
 
 @router.get("/dossiers/{dossier_id}/history", response_model=HistoryOut)

@@ -1,4 +1,5 @@
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,13 @@ class DossierOut(Resource):
     applied_at: UTCDateTime
     summary: str | None
     global_score: Decimal | None
+    global_passed: bool | None
+    global_overridden: bool
+    reserve_rank: int | None
+    offer_expires_at: UTCDateTime | None
+    started_on: date | None
+    left_on: date | None
+    left_reason: str | None
     participations: list[ParticipationOut]
 
 

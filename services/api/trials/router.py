@@ -17,6 +17,7 @@ from services.api.trials.schemas import (
     TrialOut,
     TrialPostponement,
     TrialUpdate,
+    hide_comments,
 )
 
 router = APIRouter(tags=["trials"])
@@ -59,10 +60,16 @@ def invite(
 
 @router.get("/trials/{trial_id}/participations", response_model=dict[str, list[ParticipationOut]])
 def list_participations(
-    trial_id: uuid.UUID, session: SessionDep, _: Reader, status: ParticipationState | None = None
+    trial_id: uuid.UUID,
+    session: SessionDep,
+    agent: Reader,
+    status: ParticipationState | None = None,
 ) -> object:
     """Who is invited and how each answered (`status=expired`: the unanswered at the deadline)."""
-    return {"items": service.list_participations(session=session, trial_id=trial_id, status=status)}
+    rows = service.list_participations(session=session, trial_id=trial_id, status=status)
+    items = [ParticipationOut.model_validate(p) for p in rows]
+    hide_comments(items, agent.role)
+    return {"items": items}
 
 
 @router.get("/trials/{trial_id}/slots", response_model=dict[str, list[SlotOut]])

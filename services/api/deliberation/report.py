@@ -1,0 +1,335 @@
+"""Printable short-list report for a recruitment board: HTML and PDF, data in, bytes out."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from fpdf import FPDF, FontFace
+from jinja2 import Environment, StrictUndefined
+
+MISSING = "–"
+TWO_PLACES = Decimal("0.01")
+LANDSCAPE_ABOVE_TRIALS = 4
+
+
+@dataclass(frozen=True)
+class ReportTrial:
+    title: str
+    kind: str  # written / oral / practical / interview
+    weight: Decimal
+    max_score: Decimal
+    eliminatory: bool
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    rank: int
+    candidate_name: str
+    applied_at: datetime  # aware
+    global_score: Decimal | None  # 0..100, two decimals
+    scores: list[Decimal | None]  # one per trial, in ReportTrial order (None: not graded)
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    job_title: str
+    job_reference: str
+    department: str | None
+    year: int
+    campaign: str | None
+    generated_at: datetime  # aware
+    timezone: str  # IANA, for displaying dates
+    trials: list[ReportTrial]
+    rows: list[ReportRow]
+
+
+_KEYS = (
+    "title", "job", "reference", "department", "year", "campaign", "generated", "trials",
+    "trial", "kind", "weight", "max_score", "eliminatory", "yes", "no", "ranking",
+    "rank", "candidate", "applied", "global", "confidential", "page",
+    "written", "oral", "practical", "interview",
+)  # fmt: skip
+_KINDS = ("written", "oral", "practical", "interview")
+
+# fmt: off
+# One tuple per language, in _KEYS order; "page" takes {n} and {total}.
+_VALUES: dict[str, tuple[str, ...]] = {
+    "fr": (
+        "Short-list pour la délibération", "Emploi", "Référence", "Service", "Année",
+        "Campagne", "Généré le", "Épreuves", "Épreuve", "Type", "Pondération",
+        "Note maximale", "Éliminatoire", "Oui", "Non", "Classement", "Rang", "Candidat",
+        "Date de candidature", "Score global", "Confidentiel — pour le jury",
+        "Page {n} / {total}", "écrite", "orale", "pratique", "entretien",
+    ),
+    "nl": (
+        "Shortlist voor de deliberatie", "Functie", "Referentie", "Dienst", "Jaar",
+        "Campagne", "Gegenereerd op", "Proeven", "Proef", "Soort", "Weging",
+        "Maximumscore", "Eliminerend", "Ja", "Nee", "Rangschikking", "Rang", "Kandidaat",
+        "Datum kandidatuur", "Globale score", "Vertrouwelijk — voor de jury",
+        "Pagina {n} / {total}", "schriftelijk", "mondeling", "praktisch", "gesprek",
+    ),
+    "de": (
+        "Auswahlliste für die Beratung", "Stelle", "Referenz", "Dienststelle", "Jahr",
+        "Kampagne", "Erstellt am", "Prüfungen", "Prüfung", "Art", "Gewichtung",
+        "Höchstpunktzahl", "Ausschließend", "Ja", "Nein", "Rangliste", "Rang", "Bewerber",
+        "Bewerbungsdatum", "Gesamtpunktzahl", "Vertraulich — für die Kommission",
+        "Seite {n} / {total}", "schriftlich", "mündlich", "praktisch", "Gespräch",
+    ),
+    "en": (
+        "Short-list for the deliberation", "Job", "Reference", "Department", "Year",
+        "Campaign", "Generated on", "Trials", "Trial", "Kind", "Weight", "Maximum score",
+        "Eliminatory", "Yes", "No", "Ranking", "Rank", "Candidate", "Application date",
+        "Global score", "Confidential — for the board", "Page {n} / {total}",
+        "written", "oral", "practical", "interview",
+    ),
+}
+# fmt: on
+LABELS: dict[str, dict[str, str]] = {
+    lang: dict(zip(_KEYS, values, strict=True)) for lang, values in _VALUES.items()
+}
+
+
+def _language(language: str) -> str:
+    code = language.replace("-", "_").split("_", 1)[0].lower()
+    if code not in LABELS:
+        raise ValueError(f"unsupported report language: {language!r}")
+    return code
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def _global(value: Decimal | None) -> str:
+    return MISSING if value is None else f"{value.quantize(TWO_PLACES):f}"
+
+
+def _score(value: Decimal | None, maximum: Decimal) -> str:
+    return MISSING if value is None else f"{_number(value)} / {_number(maximum)}"
+
+
+def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
+    """Everything both renderers display, already formatted as text."""
+    lang = _language(language)
+    labels = LABELS[lang]
+    zone = ZoneInfo(shortlist.timezone)
+    generated = format_datetime(shortlist.generated_at, "medium", tzinfo=zone, locale=lang)
+    info = [
+        (labels["job"], shortlist.job_title),
+        (labels["reference"], shortlist.job_reference),
+        (labels["department"], shortlist.department or MISSING),
+        (labels["year"], str(shortlist.year)),
+        (labels["campaign"], shortlist.campaign or MISSING),
+        (labels["generated"], f"{generated} ({shortlist.timezone})"),
+    ]
+    trials = [
+        {
+            "title": trial.title,
+            "kind": labels[trial.kind] if trial.kind in _KINDS else trial.kind,
+            "weight": _number(trial.weight),
+            "max_score": _number(trial.max_score),
+            "eliminatory": labels["yes"] if trial.eliminatory else labels["no"],
+        }
+        for trial in shortlist.trials
+    ]
+    rows = []
+    for row in sorted(shortlist.rows, key=lambda r: r.rank):
+        if len(row.scores) != len(shortlist.trials):
+            raise ValueError(f"row of rank {row.rank} has {len(row.scores)} scores")
+        applied = row.applied_at.astimezone(zone).date()
+        rows.append(
+            {
+                "rank": str(row.rank),
+                "candidate": row.candidate_name,
+                "applied": format_date(applied, "medium", locale=lang),
+                "scores": [
+                    _score(score, trial.max_score)
+                    for score, trial in zip(row.scores, shortlist.trials, strict=True)
+                ],
+                "global": _global(row.global_score),
+            }
+        )
+    return {"lang": lang, "l": labels, "info": info, "trials": trials, "rows": rows}
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<title>{{ l.title }} — {{ info[0][1] }}</title>
+<style>
+@page { size: A4 {{ orientation }}; margin: 15mm 12mm 18mm 12mm; }
+body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; font-size: 10pt; color: #000; }
+h1 { font-size: 16pt; margin: 0 0 4mm 0; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm 0; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #444; padding: 1.5mm 2mm; text-align: left; vertical-align: top; }
+th { background: #e6e6e6; }
+thead { display: table-header-group; }
+tr { page-break-inside: avoid; }
+td.num, th.num { text-align: right; white-space: nowrap; }
+table.info { width: auto; }
+table.info th { background: none; border: none; padding: 0.5mm 4mm 0.5mm 0; }
+table.info td { border: none; padding: 0.5mm 0; }
+footer { margin-top: 6mm; font-size: 8pt; font-style: italic; }
+</style>
+</head>
+<body>
+<h1>{{ l.title }}</h1>
+<table class="info">
+{% for label, value in info %}<tr><th scope="row">{{ label }}</th><td>{{ value }}</td></tr>
+{% endfor %}</table>
+<h2>{{ l.trials }}</h2>
+<table class="trials">
+<thead><tr><th>{{ l.trial }}</th><th>{{ l.kind }}</th><th class="num">{{ l.weight }}</th>
+<th class="num">{{ l.max_score }}</th><th>{{ l.eliminatory }}</th></tr></thead>
+<tbody>
+{% for t in trials %}<tr><td>{{ t.title }}</td><td>{{ t.kind }}</td>\
+<td class="num">{{ t.weight }}</td><td class="num">{{ t.max_score }}</td>\
+<td>{{ t.eliminatory }}</td></tr>
+{% endfor %}</tbody>
+</table>
+<h2>{{ l.ranking }}</h2>
+<table class="ranking">
+<thead><tr><th class="num">{{ l.rank }}</th><th>{{ l.candidate }}</th><th>{{ l.applied }}</th>
+{% for t in trials %}<th class="num">{{ t.title }}</th>{% endfor %}\
+<th class="num">{{ l.global }}</th></tr></thead>
+<tbody>
+{% for r in rows %}<tr><td class="num">{{ r.rank }}</td><td>{{ r.candidate }}</td>\
+<td>{{ r.applied }}</td>{% for s in r.scores %}<td class="num">{{ s }}</td>{% endfor %}\
+<td class="num">{{ r.global }}</td></tr>
+{% endfor %}</tbody>
+</table>
+<footer>{{ l.confidential }}</footer>
+</body>
+</html>
+"""
+
+_ENV = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
+_HTML = _ENV.from_string(_TEMPLATE)
+
+
+def render_html(shortlist: Shortlist, language: str = "fr") -> str:
+    """Render the short-list as a standalone, printable, escaped HTML page."""
+    context = _context(shortlist, language)
+    wide = len(shortlist.trials) > LANDSCAPE_ABOVE_TRIALS
+    return _HTML.render(orientation="landscape" if wide else "portrait", **context)
+
+
+_REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."}
+
+
+def _latin1(text: str) -> str:
+    """Keep Latin-1 characters (é, ë, ü, ß); approximate the rest for the PDF core fonts."""
+    out = []
+    for char in text:
+        if ord(char) < 256:
+            out.append(char)
+        elif char in _REPLACEMENTS:
+            out.append(_REPLACEMENTS[char])
+        else:
+            decomposed = unicodedata.normalize("NFKD", char)
+            kept = "".join(c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c))
+            out.append(kept or "?")
+    return "".join(out)
+
+
+class _ReportPDF(FPDF):
+    def __init__(self, orientation: str, header_text: str, footer_text: str, page: str) -> None:
+        super().__init__(orientation=orientation, unit="mm", format="A4")
+        self._header_text = header_text
+        self._footer_text = footer_text
+        self._page_label = page
+
+    def header(self) -> None:
+        self.set_font("helvetica", "", 8)
+        self.set_text_color(90)
+        self.cell(0, 5, self._header_text, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0)
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("helvetica", "I", 8)
+        self.set_text_color(90)
+        self.cell(0, 5, self._footer_text, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, self._page_label.format(n=self.page_no(), total="{nb}"), align="R")
+        self.set_text_color(0)
+
+
+def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
+    """Render the short-list as an A4 PDF (landscape above four trials) with page numbers."""
+    ctx = _context(shortlist, language)
+    labels: dict[str, str] = {k: _latin1(v) for k, v in ctx["l"].items()}
+    wide = len(shortlist.trials) > LANDSCAPE_ABOVE_TRIALS
+    pdf = _ReportPDF(
+        "L" if wide else "P",
+        header_text=_latin1(
+            f"{ctx['l']['title']} - {shortlist.job_title} ({shortlist.job_reference})"
+        ),
+        footer_text=labels["confidential"],
+        page=labels["page"],
+    )
+    pdf.set_title(_latin1(f"{ctx['l']['title']} - {shortlist.job_title}"))
+    pdf.set_creation_date(shortlist.generated_at)
+    pdf.set_margins(12, 12, 12)
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+
+    pdf.set_font("helvetica", "B", 15)
+    pdf.cell(0, 9, labels["title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    for label, value in ctx["info"]:
+        pdf.set_font("helvetica", "B", 10)
+        pdf.cell(45, 5.5, _latin1(label))
+        pdf.set_font("helvetica", "", 10)
+        pdf.multi_cell(0, 5.5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+
+    heading = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
+
+    def section(title: str) -> None:
+        pdf.ln(4)
+        pdf.set_font("helvetica", "B", 12)
+        pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", "", 9)
+
+    section(labels["trials"])
+    with pdf.table(
+        col_widths=(50, 20, 14, 16, 16),
+        headings_style=heading,
+        text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT"),
+        line_height=5,
+        padding=1,
+    ) as table:
+        names = ("trial", "kind", "weight", "max_score", "eliminatory")
+        table.row([labels[name] for name in names])
+        for t in ctx["trials"]:
+            keys = ("title", "kind", "weight", "max_score", "eliminatory")
+            table.row([_latin1(t[key]) for key in keys])
+
+    section(labels["ranking"])
+    trial_count = len(ctx["trials"])
+    widths = (12, 44, 26, *([22] * trial_count), 28)
+    aligns = ("RIGHT", "LEFT", "LEFT", *(["RIGHT"] * trial_count), "RIGHT")
+    with pdf.table(
+        col_widths=widths,
+        headings_style=heading,
+        text_align=aligns,
+        line_height=5,
+        padding=1,
+        repeat_headings=1,
+    ) as table:
+        titles = [labels["rank"], labels["candidate"], labels["applied"]]
+        table.row([*titles, *(_latin1(t["title"]) for t in ctx["trials"]), labels["global"]])
+        for r in ctx["rows"]:
+            cells = [r["rank"], r["candidate"], r["applied"], *r["scores"], r["global"]]
+            table.row([_latin1(cell) for cell in cells])
+    return bytes(pdf.output())

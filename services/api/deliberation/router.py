@@ -1,0 +1,165 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.api.deliberation import report, service
+from services.api.deliberation.schemas import (
+    Deliberation,
+    DeliberationOut,
+    Departure,
+    Hire,
+    OfferCall,
+    OfferDecline,
+    ShortlistOut,
+)
+from services.api.deps import HR, Reader, SessionDep
+from services.api.dossiers.router import visible
+from services.api.dossiers.schemas import DossierOut
+from services.api.jobs.service import get_job
+from shared.models import Dossier, Job, Trial, utcnow
+from shared.settings import get_settings
+
+router = APIRouter(tags=["deliberation"])
+
+
+@router.get("/jobs/{job_id}/shortlist", response_model=ShortlistOut)
+def shortlist(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
+    dossiers = service.shortlist(session=session, job_id=job_id)
+    return {"items": service.shortlist_rows(dossiers)}
+
+
+@router.get("/jobs/{job_id}/shortlist/report", response_model=None)
+def shortlist_report(
+    job_id: uuid.UUID,
+    session: SessionDep,
+    _: Reader,
+    format: Annotated[Literal["html", "pdf"], Query()] = "html",
+    language: Annotated[Literal["fr", "nl", "de", "en"], Query()] = "fr",
+) -> Response:
+    """The printable short-list for the board (no internal notes)."""
+    job = get_job(session=session, job_id=job_id)
+    data = _report(job, service.shortlist(session=session, job_id=job_id), session)
+    if format == "pdf":
+        filename = f"shortlist-{job.reference}.pdf"
+        return Response(
+            report.render_pdf(data, language),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        )
+    return HTMLResponse(report.render_html(data, language))
+
+
+def _report(job: Job, dossiers: list[Dossier], session: Session) -> report.Shortlist:
+    trials = list(
+        session.scalars(
+            select(Trial)
+            .where(Trial.job_id == job.id, Trial.status == "planned")
+            .order_by(Trial.starts_at)
+        )
+    )
+    rows = []
+    for rank, dossier in enumerate(dossiers, start=1):
+        by_trial = {p.trial_id: p.score for p in dossier.participations}
+        rows.append(
+            report.ReportRow(
+                rank=rank,
+                candidate_name=dossier.candidate.full_name,
+                applied_at=dossier.applied_at,
+                global_score=dossier.global_score,
+                scores=[by_trial.get(t.id) for t in trials],
+            )
+        )
+    return report.Shortlist(
+        job_title=job.title,
+        job_reference=job.reference,
+        department=job.department,
+        year=job.year,
+        campaign=job.campaign,
+        generated_at=utcnow(),
+        timezone=get_settings().default_timezone,
+        trials=[
+            report.ReportTrial(
+                title=t.title,
+                kind=t.kind,
+                weight=t.weight,
+                max_score=t.max_score,
+                eliminatory=t.eliminatory,
+            )
+            for t in trials
+        ],
+        rows=rows,
+    )
+
+
+@router.post("/jobs/{job_id}/deliberation", status_code=201, response_model=DeliberationOut)
+def deliberate(job_id: uuid.UUID, data: Deliberation, session: SessionDep, agent: HR) -> object:
+    return service.decide(
+        session=session,
+        job_id=job_id,
+        decided_on=data.decided_on,
+        reference=data.reference,
+        retained_dossier_id=data.retained_dossier_id,
+        reserve=data.reserve,
+        notify_not_retained=data.notify_not_retained,
+        actor=agent.actor,
+    )
+
+
+@router.post("/dossiers/{dossier_id}/offer/call", response_model=DossierOut)
+def offer_call(dossier_id: uuid.UUID, data: OfferCall, session: SessionDep, agent: HR) -> object:
+    dossier = service.log_call(
+        session=session,
+        dossier_id=dossier_id,
+        outcome=data.outcome,
+        note=data.note,
+        actor=agent.actor,
+    )
+    return visible(dossier, agent)
+
+
+@router.post("/dossiers/{dossier_id}/offer/accept", response_model=DossierOut)
+def accept_offer(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
+    return visible(
+        service.accept_offer(session=session, dossier_id=dossier_id, actor=agent.actor), agent
+    )
+
+
+@router.post("/dossiers/{dossier_id}/offer/decline", response_model=DossierOut)
+def decline_offer(
+    dossier_id: uuid.UUID, data: OfferDecline, session: SessionDep, agent: HR
+) -> object:
+    dossier = service.decline_offer(
+        session=session, dossier_id=dossier_id, reason=data.reason, actor=agent.actor
+    )
+    return visible(dossier, agent)
+
+
+@router.post("/dossiers/{dossier_id}/hire", response_model=DossierOut)
+def hire(dossier_id: uuid.UUID, data: Hire, session: SessionDep, agent: HR) -> object:
+    dossier = service.hire(
+        session=session, dossier_id=dossier_id, started_on=data.started_on, actor=agent.actor
+    )
+    return visible(dossier, agent)
+
+
+@router.post("/dossiers/{dossier_id}/no-show", response_model=DossierOut)
+def no_show(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
+    return visible(
+        service.no_show(session=session, dossier_id=dossier_id, actor=agent.actor), agent
+    )
+
+
+@router.post("/dossiers/{dossier_id}/left", response_model=DossierOut)
+def left(dossier_id: uuid.UUID, data: Departure, session: SessionDep, agent: HR) -> object:
+    dossier = service.leave(
+        session=session,
+        dossier_id=dossier_id,
+        left_on=data.left_on,
+        reason=data.reason,
+        actor=agent.actor,
+    )
+    return visible(dossier, agent)

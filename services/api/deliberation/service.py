@@ -1,0 +1,232 @@
+"""From the short-list to the first day: the board's decision, the offer, the closing."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.api.dossiers.service import get_dossier
+from services.api.errors import Conflict, Invalid, NotFound
+from services.api.jobs.service import get_job
+from shared import history, offers
+from shared.messages import queue_message
+from shared.models import Dossier, Job
+from shared.workflow import DossierStatus, dossier_transition
+
+D = DossierStatus
+
+
+def shortlist(*, session: Session, job_id: uuid.UUID) -> list[Dossier]:
+    """The dossiers awaiting the deliberation, best global score first, ties by application."""
+    get_job(session=session, job_id=job_id)
+    return list(
+        session.scalars(
+            select(Dossier)
+            .where(Dossier.job_id == job_id, Dossier.status == D.AWAITING_DELIBERATION)
+            .order_by(Dossier.global_score.desc(), Dossier.applied_at, Dossier.id)
+        )
+    )
+
+
+def shortlist_rows(dossiers: list[Dossier]) -> list[dict[str, Any]]:
+    """Ranked rows with each trial's score, as the API and the report show them."""
+    return [
+        {
+            "rank": rank,
+            "dossier_id": d.id,
+            "candidate": d.candidate,
+            "applied_at": d.applied_at,
+            "global_score": d.global_score,
+            "scores": [
+                {
+                    "trial_id": p.trial_id,
+                    "title": p.trial.title,
+                    "score": p.score,
+                    "max": p.trial.max_score,
+                }
+                for p in sorted(d.participations, key=lambda p: p.trial.starts_at)
+                if p.result_recorded_at is not None
+            ],
+        }
+        for rank, d in enumerate(dossiers, start=1)
+    ]
+
+
+def decide(
+    *,
+    session: Session,
+    job_id: uuid.UUID,
+    decided_on: date,
+    reference: str,
+    retained_dossier_id: uuid.UUID,
+    reserve: list[uuid.UUID],
+    notify_not_retained: bool,
+    actor: str,
+) -> dict[str, Any]:
+    """Record the board's decision: one retained (offered the post), a ranked reserve, and
+    every other dossier on the short-list not retained."""
+    job = session.get(Job, job_id, with_for_update={"of": Job})
+    if job is None:
+        raise NotFound(f"job {job_id} not found")
+    if job.deliberation_decided_on is not None:
+        raise Conflict("the board already decided for this job", state="decided")
+    candidates = {d.id: d for d in shortlist(session=session, job_id=job_id)}
+    named = [retained_dossier_id, *reserve]
+    strangers = [str(i) for i in named if i not in candidates]
+    if strangers:
+        raise Invalid(
+            f"not on this job's short-list: {', '.join(strangers)}", dossier_ids=strangers
+        )
+    job.deliberation_decided_on = decided_on
+    job.deliberation_reference = reference
+    decision = {"decided_on": decided_on.isoformat(), "reference": reference}
+    retained = candidates.pop(retained_dossier_id)
+    _move(session, retained, "retain", actor, decision)
+    offers.make_offer(session, retained, actor=actor, from_reserve=False)
+    for rank, dossier_id in enumerate(reserve, start=1):
+        dossier = candidates.pop(dossier_id)
+        dossier.reserve_rank = rank
+        _move(session, dossier, "put_in_reserve", actor, {**decision, "reserve_rank": rank})
+    for dossier in candidates.values():
+        _move(session, dossier, "not_retain", actor, decision)
+        if notify_not_retained:
+            queue_message(
+                session,
+                kind="not_retained",
+                idempotency_key=f"not_retained:{dossier.id}",
+                candidate=dossier.candidate,
+                context={"candidate_name": dossier.candidate.full_name, "job_title": job.title},
+                actor=actor,
+                dossier_id=dossier.id,
+            )
+    session.flush()
+    return {
+        "job_id": job.id,
+        "decided_on": decided_on,
+        "reference": reference,
+        "retained_dossier_id": retained.id,
+        "reserve": reserve,
+        "not_retained": list(candidates),
+    }
+
+
+def _move(
+    session: Session, dossier: Dossier, action: str, actor: str, details: dict[str, Any]
+) -> None:
+    before = dossier.status
+    dossier.status = dossier_transition(before, action)
+    history.record(
+        session,
+        actor=actor,
+        action=f"deliberation_{dossier.status}",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, **details},
+    )
+
+
+def log_call(
+    *, session: Session, dossier_id: uuid.UUID, outcome: str, note: str | None, actor: str
+) -> Dossier:
+    """Log the phone call that announces the offer (the dossier must be retained)."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    if dossier.status != D.RETAINED:
+        raise Conflict(f"dossier is {dossier.status}: no offer to call about", state=dossier.status)
+    history.record(
+        session,
+        actor=actor,
+        action="offer_call",
+        dossier_id=dossier.id,
+        after={"outcome": outcome, "note": note},
+    )
+    return dossier
+
+
+def accept_offer(*, session: Session, dossier_id: uuid.UUID, actor: str) -> Dossier:
+    """HR records that the candidate accepts the post."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    offers.accept(session, dossier, actor=actor)
+    session.flush()
+    return dossier
+
+
+def decline_offer(
+    *, session: Session, dossier_id: uuid.UUID, reason: str | None, actor: str
+) -> Dossier:
+    """HR records a decline: the next of the reserve is retained and offered the post."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    offers.decline(session, dossier, reason=reason, actor=actor)
+    session.flush()
+    return dossier
+
+
+def hire(*, session: Session, dossier_id: uuid.UUID, started_on: date, actor: str) -> Dossier:
+    """The recruit started: the dossier is closed as hired, and welcomed."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    before = dossier.status
+    dossier.status = dossier_transition(before, "hire")
+    dossier.started_on = started_on
+    history.record(
+        session,
+        actor=actor,
+        action="hired",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, "started_on": started_on.isoformat()},
+    )
+    queue_message(
+        session,
+        kind="welcome",
+        idempotency_key=f"welcome:{dossier.id}",
+        candidate=dossier.candidate,
+        context={
+            "candidate_name": dossier.candidate.full_name,
+            "job_title": dossier.job.title,
+            "started_on": started_on.isoformat(),
+        },
+        actor=actor,
+        dossier_id=dossier.id,
+    )
+    session.flush()
+    return dossier
+
+
+def no_show(*, session: Session, dossier_id: uuid.UUID, actor: str) -> Dossier:
+    """The recruit did not start: the process reopens with the next of the reserve."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    before = dossier.status
+    dossier.status = dossier_transition(before, "no_show")
+    history.record(
+        session,
+        actor=actor,
+        action="no_show",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status},
+    )
+    offers.next_of_reserve(session, dossier.job, actor=actor)
+    session.flush()
+    return dossier
+
+
+def leave(
+    *, session: Session, dossier_id: uuid.UUID, left_on: date, reason: str | None, actor: str
+) -> Dossier:
+    """A hired recruit left the post."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    before = dossier.status
+    dossier.status = dossier_transition(before, "leave")
+    dossier.left_on = left_on
+    dossier.left_reason = reason
+    history.record(
+        session,
+        actor=actor,
+        action="left",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, "left_on": left_on.isoformat(), "reason": reason},
+    )
+    session.flush()
+    return dossier

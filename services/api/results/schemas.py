@@ -1,0 +1,57 @@
+import uuid
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, model_validator
+
+from services.api.schemas import Input
+
+
+class ResultInput(Input):
+    present: bool
+    score: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    comment: str | None = Field(default=None, max_length=5000)
+    passed: bool | None = Field(
+        default=None, description="default: score >= the trial's pass score; absent: failed"
+    )
+    communicate: bool = False
+    communicate_score: bool = False
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "ResultInput":
+        if self.present and self.score is None:
+            raise ValueError("a present candidate needs a score")
+        if not self.present and self.score is not None:
+            raise ValueError("an absent candidate has no score")
+        return self
+
+
+class GlobalScoreInput(Input):
+    score: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    reason: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _override_needs_reason(self) -> "GlobalScoreInput":
+        if self.score is not None and not self.reason:
+            raise ValueError("overriding the global score needs a reason")
+        return self
+
+
+class TrialContribution(BaseModel):
+    trial_id: uuid.UUID
+    title: str
+    score: Decimal | None
+    max: Decimal
+    weight: Decimal
+    contribution: Decimal
+    eliminatory: bool
+    passed: bool | None
+
+
+class GlobalScoreOut(BaseModel):
+    dossier_id: uuid.UUID
+    status: str
+    global_score: Decimal
+    passed: bool
+    breakdown: list[TrialContribution]
+    overridden: bool
+    reason: str | None

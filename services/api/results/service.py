@@ -1,0 +1,192 @@
+"""Trial results per participation, and the dossier's global score."""
+
+import uuid
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.api.deps import Agent
+from services.api.dossiers.service import get_dossier
+from services.api.errors import Conflict, Forbidden, Invalid
+from services.api.results.schemas import ResultInput
+from services.api.trials.service import get_participation
+from shared import history
+from shared.messages import queue_message
+from shared.models import Dossier, Participation, utcnow
+from shared.workflow import DossierStatus, ParticipationStatus, dossier_transition
+
+P = ParticipationStatus
+CENT = Decimal("0.01")
+# Participations that count for the global score: the others were never sat.
+GRADED_STATES = frozenset({P.INVITED, P.ACCEPTED, P.EXPIRED})
+
+
+def _may_record(agent: Agent, participation: Participation) -> None:
+    if agent.role in ("admin", "hr"):
+        return
+    links = [link.api_key_id for link in participation.trial.examiner_links]
+    if agent.role != "examiner" or agent.id not in links:
+        raise Forbidden("only HR or an examiner assigned to this trial records its results")
+
+
+def record_result(
+    *, session: Session, participation_id: uuid.UUID, data: ResultInput, agent: Agent
+) -> Participation:
+    """Record (or correct) a result; the candidate is told once if HR chooses to."""
+    participation = get_participation(session=session, participation_id=participation_id)
+    _may_record(agent, participation)
+    if participation.status not in GRADED_STATES:
+        raise Conflict(
+            f"participation is {participation.status}: no result to record",
+            state=participation.status,
+        )
+    if participation.dossier.status != DossierStatus.OPEN:
+        raise Conflict(
+            f"dossier is {participation.dossier.status}: its results are closed",
+            state=participation.dossier.status,
+        )
+    trial = participation.trial
+    if data.score is not None and data.score > trial.max_score:
+        raise Invalid(f"score cannot exceed {trial.max_score}", field="score")
+    passed = data.passed
+    if not data.present:
+        passed = False  # an absent candidate fails the trial
+    elif passed is None:
+        passed = trial.pass_score is None or (data.score or 0) >= trial.pass_score
+    before = participation.result
+    participation.present = data.present
+    participation.score = data.score
+    participation.passed = passed
+    participation.comment = data.comment
+    participation.communicate = data.communicate
+    participation.result_recorded_at = utcnow()
+    participation.result_recorded_by = agent.actor
+    history.record(
+        session,
+        actor=agent.actor,
+        action="result_recorded",
+        dossier_id=participation.dossier_id,
+        before={"passed": before["passed"], "score": str(before["score"])} if before else None,
+        after={
+            "participation_id": str(participation.id),
+            "trial_id": str(trial.id),
+            "present": data.present,
+            "passed": passed,
+            "score": str(data.score) if data.score is not None else None,
+        },
+    )
+    if data.communicate:
+        queue_message(
+            session,
+            kind="result",
+            idempotency_key=f"result:{participation.id}",
+            candidate=participation.dossier.candidate,
+            context={
+                "candidate_name": participation.dossier.candidate.full_name,
+                "job_title": trial.job.title,
+                "trial_title": trial.title,
+                "passed": passed,
+                "score": str(data.score) if data.communicate_score and data.score else None,
+                "max_score": str(trial.max_score) if data.communicate_score else None,
+            },
+            actor=agent.actor,
+            dossier_id=participation.dossier_id,
+        )
+    session.flush()
+    return participation
+
+
+def _breakdown(dossier: Dossier) -> tuple[Decimal, bool, list[dict[str, Any]]]:
+    counted = [p for p in dossier.participations if p.status in GRADED_STATES]
+    if not counted:
+        raise Conflict("the dossier has no trial to grade", state=dossier.status)
+    missing = [p.trial.title for p in counted if p.result_recorded_at is None]
+    if missing:
+        raise Conflict(f"not every trial is graded yet: {', '.join(missing)}", state=dossier.status)
+    rows = []
+    total_weight = sum((p.trial.weight for p in counted), Decimal(0))
+    weighted = Decimal(0)
+    passed = True
+    for p in counted:
+        trial = p.trial
+        part = (p.score or Decimal(0)) / trial.max_score * trial.weight
+        weighted += part
+        if trial.eliminatory and not p.passed:
+            passed = False
+        rows.append(
+            {
+                "trial_id": trial.id,
+                "title": trial.title,
+                "score": p.score,
+                "max": trial.max_score,
+                "weight": trial.weight,
+                "contribution": (part / total_weight * 100).quantize(CENT, ROUND_HALF_UP),
+                "eliminatory": trial.eliminatory,
+                "passed": p.passed,
+            }
+        )
+    score = (weighted / total_weight * 100).quantize(CENT, ROUND_HALF_UP)
+    return score, passed, rows
+
+
+def set_global_score(
+    *,
+    session: Session,
+    dossier_id: uuid.UUID,
+    score: Decimal | None,
+    reason: str | None,
+    actor: str,
+) -> dict[str, Any]:
+    """Compute the global score from the trials (or take HR's, with a reason); the dossier then
+    awaits the deliberation, or fails on a failed eliminatory trial."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    if dossier.status != DossierStatus.OPEN:
+        raise Conflict(
+            f"dossier is {dossier.status}: its global score is set", state=dossier.status
+        )
+    computed, passed, rows = _breakdown(dossier)
+    overridden = score is not None
+    final = score.quantize(CENT, ROUND_HALF_UP) if score is not None else computed
+    if overridden:
+        passed = True  # HR's decision, recorded with its reason
+    before = dossier.status
+    dossier.status = dossier_transition(before, "await_deliberation" if passed else "fail")
+    dossier.global_score = final
+    dossier.global_passed = passed
+    dossier.global_breakdown = [{**r, "trial_id": str(r["trial_id"]), **_strs(r)} for r in rows]
+    dossier.global_overridden = overridden
+    dossier.global_reason = reason
+    history.record(
+        session,
+        actor=actor,
+        action="global_score_set",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={
+            "status": dossier.status,
+            "global_score": str(final),
+            "computed": str(computed),
+            "overridden": overridden,
+            "reason": reason,
+        },
+    )
+    session.flush()
+    return global_score_answer(dossier)
+
+
+def _strs(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) for k, v in row.items() if isinstance(v, Decimal)}
+
+
+def global_score_answer(dossier: Dossier) -> dict[str, Any]:
+    """The stored global score and how it was made."""
+    return {
+        "dossier_id": dossier.id,
+        "status": dossier.status,
+        "global_score": dossier.global_score,
+        "passed": dossier.global_passed,
+        "breakdown": dossier.global_breakdown or [],
+        "overridden": dossier.global_overridden,
+        "reason": dossier.global_reason,
+    }

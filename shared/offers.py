@@ -1,0 +1,106 @@
+"""The offer to the retained dossier, and the fallback to the next of the reserve.
+
+Shared by the api (HR records a decline, a no-show) and the scheduler (an offer left unanswered
+past its deadline counts as declined).
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared import history, links
+from shared.messages import queue_message
+from shared.models import Dossier, Job, utcnow
+from shared.settings import get_settings
+from shared.workflow import DossierStatus, dossier_transition
+
+D = DossierStatus
+
+
+def make_offer(session: Session, dossier: Dossier, *, actor: str, from_reserve: bool) -> None:
+    """Email the retained dossier's candidate the offer with accept and decline links."""
+    expires = utcnow() + timedelta(days=get_settings().offer_days)
+    dossier.offer_expires_at = expires
+    _, signed = links.issue(
+        session=session,
+        purpose=links.ANSWER_OFFER,
+        candidate_id=dossier.candidate_id,
+        application_id=dossier.application_id,
+        expires_at=expires,
+    )
+    page = links.url(signed)
+    kind = "next_of_reserve_offer" if from_reserve else "offer_confirmation"
+    queue_message(
+        session,
+        kind=kind,
+        idempotency_key=f"{kind}:{dossier.id}",
+        candidate=dossier.candidate,
+        context={
+            "candidate_name": dossier.candidate.full_name,
+            "job_title": dossier.job.title,
+            "accept_link": f"{page}?answer=accept",
+            "decline_link": f"{page}?answer=decline",
+            "answer_by": expires.date().isoformat(),
+        },
+        actor=actor,
+        dossier_id=dossier.id,
+    )
+
+
+def next_of_reserve(session: Session, job: Job, *, actor: str) -> Dossier | None:
+    """Retain the first dossier of the reserve and offer it the post; None when none is left."""
+    nxt = session.scalars(
+        select(Dossier)
+        .where(Dossier.job_id == job.id, Dossier.status == D.RESERVE)
+        .order_by(Dossier.reserve_rank, Dossier.applied_at)
+        .limit(1)
+        .with_for_update(of=Dossier)
+    ).first()
+    if nxt is None:
+        job.reserve_exhausted = True
+        return None
+    nxt.status = dossier_transition(nxt.status, "retain")
+    history.record(
+        session,
+        actor=actor,
+        action="retained_from_reserve",
+        dossier_id=nxt.id,
+        before={"status": D.RESERVE.value, "reserve_rank": nxt.reserve_rank},
+        after={"status": nxt.status},
+    )
+    make_offer(session, nxt, actor=actor, from_reserve=True)
+    return nxt
+
+
+def decline(
+    session: Session, dossier: Dossier, *, reason: str | None, actor: str
+) -> Dossier | None:
+    """The candidate declines (or let the offer expire): the next of the reserve is retained."""
+    before = dossier.status
+    dossier.status = dossier_transition(before, "decline_offer")
+    dossier.offer_expires_at = None
+    history.record(
+        session,
+        actor=actor,
+        action="offer_declined",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status, "reason": reason},
+    )
+    return next_of_reserve(session, dossier.job, actor=actor)
+
+
+def accept(session: Session, dossier: Dossier, *, actor: str) -> None:
+    """The candidate accepts the offer."""
+    before = dossier.status
+    dossier.status = dossier_transition(before, "accept_offer")
+    dossier.offer_expires_at = None
+    history.record(
+        session,
+        actor=actor,
+        action="offer_accepted",
+        dossier_id=dossier.id,
+        before={"status": before},
+        after={"status": dossier.status},
+    )
