@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import history, links
+from shared import dossiers, links
 from shared.messages import queue_message
 from shared.models import Dossier, Job, utcnow
 from shared.settings import get_settings
-from shared.workflow import DossierStatus, dossier_transition
+from shared.workflow import DossierStatus
 
 D = DossierStatus
 
@@ -60,14 +60,13 @@ def next_of_reserve(session: Session, job: Job, *, actor: str) -> Dossier | None
     if nxt is None:
         job.reserve_exhausted = True
         return None
-    nxt.status = dossier_transition(nxt.status, "retain")
-    history.record(
+    dossiers.move(
         session,
+        nxt,
+        "retain",
         actor=actor,
-        action="retained_from_reserve",
-        dossier_id=nxt.id,
-        before={"status": D.RESERVE.value, "reserve_rank": nxt.reserve_rank},
-        after={"status": nxt.status},
+        event="retained_from_reserve",
+        reserve_rank=nxt.reserve_rank,
     )
     make_offer(session, nxt, actor=actor, from_reserve=True)
     return nxt
@@ -77,30 +76,14 @@ def decline(
     session: Session, dossier: Dossier, *, reason: str | None, actor: str
 ) -> Dossier | None:
     """The candidate declines (or let the offer expire): the next of the reserve is retained."""
-    before = dossier.status
-    dossier.status = dossier_transition(before, "decline_offer")
-    dossier.offer_expires_at = None
-    history.record(
-        session,
-        actor=actor,
-        action="offer_declined",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, "reason": reason},
+    dossiers.move(
+        session, dossier, "decline_offer", actor=actor, event="offer_declined", reason=reason
     )
+    dossier.offer_expires_at = None
     return next_of_reserve(session, dossier.job, actor=actor)
 
 
 def accept(session: Session, dossier: Dossier, *, actor: str) -> None:
     """The candidate accepts the offer."""
-    before = dossier.status
-    dossier.status = dossier_transition(before, "accept_offer")
+    dossiers.move(session, dossier, "accept_offer", actor=actor, event="offer_accepted")
     dossier.offer_expires_at = None
-    history.record(
-        session,
-        actor=actor,
-        action="offer_accepted",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status},
-    )

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
-from shared import history, offers
+from shared import dossiers, history, offers
 from shared.messages import queue_message
 from shared.models import Dossier, Job
-from shared.workflow import DossierStatus, dossier_transition
+from shared.workflow import DOSSIER_TRANSITIONS, DossierStatus
 
 D = DossierStatus
 
@@ -115,16 +115,8 @@ def decide(
 def _move(
     session: Session, dossier: Dossier, action: str, actor: str, details: dict[str, Any]
 ) -> None:
-    before = dossier.status
-    dossier.status = dossier_transition(before, action)
-    history.record(
-        session,
-        actor=actor,
-        action=f"deliberation_{dossier.status}",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, **details},
-    )
+    target = DOSSIER_TRANSITIONS[action][1]
+    dossiers.move(session, dossier, action, actor=actor, event=f"deliberation_{target}", **details)
 
 
 def log_call(
@@ -165,17 +157,10 @@ def decline_offer(
 def hire(*, session: Session, dossier_id: uuid.UUID, started_on: date, actor: str) -> Dossier:
     """The recruit started: the dossier is closed as hired, and welcomed."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    before = dossier.status
-    dossier.status = dossier_transition(before, "hire")
-    dossier.started_on = started_on
-    history.record(
-        session,
-        actor=actor,
-        action="hired",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, "started_on": started_on.isoformat()},
+    dossiers.move(
+        session, dossier, "hire", actor=actor, event="hired", started_on=started_on.isoformat()
     )
+    dossier.started_on = started_on
     queue_message(
         session,
         kind="welcome",
@@ -196,16 +181,7 @@ def hire(*, session: Session, dossier_id: uuid.UUID, started_on: date, actor: st
 def no_show(*, session: Session, dossier_id: uuid.UUID, actor: str) -> Dossier:
     """The recruit did not start: the process reopens with the next of the reserve."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    before = dossier.status
-    dossier.status = dossier_transition(before, "no_show")
-    history.record(
-        session,
-        actor=actor,
-        action="no_show",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status},
-    )
+    dossiers.move(session, dossier, "no_show", actor=actor, event="no_show")
     offers.next_of_reserve(session, dossier.job, actor=actor)
     session.flush()
     return dossier
@@ -216,17 +192,16 @@ def leave(
 ) -> Dossier:
     """A hired recruit left the post."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    before = dossier.status
-    dossier.status = dossier_transition(before, "leave")
+    dossiers.move(
+        session,
+        dossier,
+        "leave",
+        actor=actor,
+        event="left",
+        left_on=left_on.isoformat(),
+        reason=reason,
+    )
     dossier.left_on = left_on
     dossier.left_reason = reason
-    history.record(
-        session,
-        actor=actor,
-        action="left",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, "left_on": left_on.isoformat(), "reason": reason},
-    )
     session.flush()
     return dossier

@@ -11,7 +11,7 @@ from services.api.candidates import service as candidates
 from services.api.deps import Agent
 from services.api.errors import Forbidden, NotFound
 from services.api.files import service as files
-from shared import history
+from shared import dossiers, history
 from shared.messages import queue_message
 from shared.models import (
     Dossier,
@@ -21,7 +21,6 @@ from shared.models import (
     StoredFile,
     TrialExaminer,
 )
-from shared.workflow import dossier_transition
 
 
 def _assigned_to(examiner_id: uuid.UUID) -> Select[Any]:
@@ -124,16 +123,14 @@ def reject(
 ) -> Dossier:
     """Reject the dossier for the post, telling the candidate if HR chooses to."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    before = dossier.status
-    dossier.status = dossier_transition(before, "reject")
-    session.flush()
-    history.record(
+    dossiers.move(
         session,
+        dossier,
+        "reject",
         actor=actor,
-        action="dossier_rejected",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, "reason": reason, "notified": notify},
+        event="dossier_rejected",
+        reason=reason,
+        notified=notify,
     )
     if notify:
         queue_message(
@@ -155,16 +152,8 @@ def reject(
 def withdraw(*, session: Session, dossier_id: uuid.UUID, reason: str | None, actor: str) -> Dossier:
     """Record that the candidate withdrew."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    before = dossier.status
-    dossier.status = dossier_transition(before, "withdraw")
-    session.flush()
-    history.record(
-        session,
-        actor=actor,
-        action="dossier_withdrawn",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={"status": dossier.status, "reason": reason},
+    dossiers.move(
+        session, dossier, "withdraw", actor=actor, event="dossier_withdrawn", reason=reason
     )
     return dossier
 
