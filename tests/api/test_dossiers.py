@@ -143,3 +143,21 @@ def test_write_to_selected_candidates(client: Any, build: Any, hr: dict[str, str
             assert free[0]["status"] in {"queued", "sending", "sent"}
     unknown = {**body, "dossier_ids": ["00000000-0000-0000-0000-000000000000"]}
     assert client.post("/api/v1/messages", json=unknown, headers=hr).status_code == 404
+
+
+def test_messages_from_a_template(client: Any, build: Any, hr: dict[str, str]) -> None:
+    dossier = build.dossier()
+    ok = client.post(
+        "/api/v1/messages",
+        json={"dossier_ids": [dossier["id"]], "template": "not_retained"},
+        headers=hr,
+    )
+    assert ok.status_code == 202
+    assert [m["kind"] for m in ok.json()["items"]] == ["not_retained"]
+    for wrong in (
+        {"template": "welcome"},  # needs a start date: not a template for bulk messages
+        {"template": "not_retained", "subject": "s", "body": "b"},
+        {"subject": "only a subject"},
+    ):
+        body = {"dossier_ids": [dossier["id"]], **wrong}
+        assert client.post("/api/v1/messages", json=body, headers=hr).status_code == 422, wrong

@@ -282,10 +282,40 @@ def test_an_empty_reserve_is_recorded(client: Any, build: Any, hr: dict[str, str
     decision = {"decided_on": "2027-04-02", "reference": "C-1", "retained_dossier_id": only["id"]}
     client.post(f"/api/v1/jobs/{job['id']}/deliberation", json=decision, headers=hr)
     client.post(f"/api/v1/dossiers/{only['id']}/offer/decline", json={}, headers=hr)
-    with session_scope() as session:
-        from shared.models import Job
+    shown = client.get(f"/api/v1/jobs/{job['id']}", headers=hr).json()
+    assert shown["reserve_exhausted"] is True
+    assert shown["deliberation_reference"] == "C-1"
 
-        assert session.get(Job, uuid.UUID(job["id"])).reserve_exhausted is True  # type: ignore[union-attr]
+
+def test_an_unanswered_offer_passes_to_the_reserve(client: Any, build: Any, hr: Any) -> None:
+    from services.scheduler.deadlines import expire_offers
+    from shared.models import utcnow
+
+    job = build.job()
+    first, second = _scored(client, build, hr, job, [("18", "9"), ("16", "8")])
+    decision = {
+        "decided_on": "2027-04-02",
+        "reference": "C-2",
+        "retained_dossier_id": first["id"],
+        "reserve": [second["id"]],
+    }
+    client.post(f"/api/v1/jobs/{job['id']}/deliberation", json=decision, headers=hr)
+    assert expire_offers(publish=lambda _: None) == 0, "the offer is still open"
+    with session_scope() as session:
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id == uuid.UUID(first["id"]))
+            .values(offer_expires_at=utcnow())
+        )
+    assert expire_offers(publish=lambda _: None) == 1
+    assert expire_offers(publish=lambda _: None) == 0, "once"
+    states = [
+        client.get(f"/api/v1/dossiers/{d['id']}", headers=hr).json()["status"]
+        for d in (first, second)
+    ]
+    assert states == ["offer_declined", "retained"]
+    history = client.get(f"/api/v1/dossiers/{first['id']}/history", headers=hr).json()["items"]
+    assert history[-1]["after"]["reason"] == "no answer by the deadline"
 
 
 ACTIONS = {

@@ -11,7 +11,7 @@ import icalendar
 
 def post(http: httpx.Client, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     response = http.post(f"/api/v1{path}", json=body)
-    assert response.status_code in (200, 201), response.text
+    assert response.status_code in (200, 201, 202), response.text
     return dict(response.json())
 
 

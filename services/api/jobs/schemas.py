@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Literal
 
 from pydantic import AwareDatetime, Field, model_validator
@@ -42,3 +43,6 @@ class JobOut(Resource):
     opens_at: UTCDateTime | None
     closes_at: UTCDateTime | None
     status: str
+    deliberation_decided_on: date | None
+    deliberation_reference: str | None
+    reserve_exhausted: bool = Field(description="true once nobody is left in the reserve")

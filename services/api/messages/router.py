@@ -41,6 +41,7 @@ def write_to_candidates(
         dossier_ids=data.dossier_ids,
         subject=data.subject,
         body=data.body,
+        template=data.template,
         batch=idempotency_key or str(uuid.uuid4()),
         actor=agent.actor,
     )

@@ -29,12 +29,14 @@ def write_to_candidates(
     *,
     session: Session,
     dossier_ids: list[uuid.UUID],
-    subject: str,
-    body: str,
+    subject: str | None,
+    body: str | None,
+    template: str | None,
     batch: str,
     actor: str,
 ) -> list[Message]:
-    """One message per selected dossier's candidate; `batch` makes a repeated request a no-op."""
+    """One message per selected dossier's candidate, written or from a template; `batch` makes
+    a repeated request a no-op."""
     wanted = list(dict.fromkeys(dossier_ids))
     found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
     missing = [str(i) for i in wanted if i not in found]
@@ -43,13 +45,16 @@ def write_to_candidates(
     messages = [
         queue_message(
             session,
-            kind="free_message",
-            idempotency_key=f"free_message:{batch}:{dossier.id}",
+            kind=template or "free_message",
+            idempotency_key=f"{template or 'free_message'}:{batch}:{dossier.id}",
             candidate=dossier.candidate,
             context={
                 "candidate_name": dossier.candidate.full_name,
-                "subject": subject,
-                "body": body,
+                **(
+                    {"job_title": dossier.job.title, "job_reference": dossier.job.reference}
+                    if template
+                    else {"subject": subject, "body": body}
+                ),
             },
             actor=actor,
             dossier_id=dossier.id,
