@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import dossiers, links
+from shared import dossiers, history, links
 from shared.messages import queue_message
 from shared.models import Dossier, Job, utcnow
 from shared.settings import get_settings
@@ -48,8 +48,9 @@ def make_offer(session: Session, dossier: Dossier, *, actor: str, from_reserve: 
     )
 
 
-def next_of_reserve(session: Session, job: Job, *, actor: str) -> Dossier | None:
-    """Retain the first dossier of the reserve and offer it the post; None when none is left."""
+def next_of_reserve(session: Session, job: Job, *, actor: str, after: Dossier) -> Dossier | None:
+    """Retain the first dossier of the reserve and offer it the post; None when none is left
+    (recorded in the history of `after`, the dossier that left the post open)."""
     nxt = session.scalars(
         select(Dossier)
         .where(Dossier.job_id == job.id, Dossier.status == D.RESERVE)
@@ -59,6 +60,13 @@ def next_of_reserve(session: Session, job: Job, *, actor: str) -> Dossier | None
     ).first()
     if nxt is None:
         job.reserve_exhausted = True
+        history.record(
+            session,
+            actor=actor,
+            action="reserve_exhausted",
+            dossier_id=after.id,
+            after={"job_id": str(job.id), "job_reference": job.reference},
+        )
         return None
     dossiers.move(
         session,
@@ -80,7 +88,7 @@ def decline(
         session, dossier, "decline_offer", actor=actor, event="offer_declined", reason=reason
     )
     dossier.offer_expires_at = None
-    return next_of_reserve(session, dossier.job, actor=actor)
+    return next_of_reserve(session, dossier.job, actor=actor, after=dossier)
 
 
 def accept(session: Session, dossier: Dossier, *, actor: str) -> None:

@@ -15,6 +15,7 @@ from services.api.dossiers.router import router as dossiers
 from services.api.health.router import router as health
 from services.api.jobs.router import router as jobs
 from services.api.messages.router import router as messages
+from services.api.notices.router import router as notices
 from services.api.previews.router import router as previews
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
@@ -44,6 +45,7 @@ def create_app() -> FastAPI:
         results,
         deliberation,
         messages,
+        notices,
         previews,
         stats,
     ):

@@ -285,6 +285,10 @@ def test_an_empty_reserve_is_recorded(client: Any, build: Any, hr: dict[str, str
     shown = client.get(f"/api/v1/jobs/{job['id']}", headers=hr).json()
     assert shown["reserve_exhausted"] is True
     assert shown["deliberation_reference"] == "C-1"
+    notices = client.get(f"/api/v1/notices?job_id={job['id']}", headers=hr).json()["items"]
+    assert [n["action"] for n in notices] == ["reserve_exhausted", "offer_declined"]
+    newest = notices[0]["id"]
+    assert client.get(f"/api/v1/notices?after_id={newest}", headers=hr).json()["items"] == []
 
 
 def test_an_unanswered_offer_passes_to_the_reserve(client: Any, build: Any, hr: Any) -> None:

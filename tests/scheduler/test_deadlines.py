@@ -39,6 +39,8 @@ def test_unanswered_invitations_expire_once(client: Any, build: Any, hr: dict[st
     assert expire_unanswered(publish=_no_publish) == 2
     assert expire_unanswered(publish=_no_publish) == 0, "a second beat finds nothing"
     assert _states(client, hr, trial["id"]) == ["expired", "expired"]
+    notices = client.get(f"/api/v1/notices?job_id={job['id']}", headers=hr).json()["items"]
+    assert [n["action"] for n in notices] == ["invitation_expired", "invitation_expired"]
     with session_scope() as session:
         kinds = session.scalars(select(Message.kind).where(Message.kind == "invitation_expired"))
         assert len(list(kinds)) == 2

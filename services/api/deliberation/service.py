@@ -182,7 +182,7 @@ def no_show(*, session: Session, dossier_id: uuid.UUID, actor: str) -> Dossier:
     """The recruit did not start: the process reopens with the next of the reserve."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
     dossiers.move(session, dossier, "no_show", actor=actor, event="no_show")
-    offers.next_of_reserve(session, dossier.job, actor=actor)
+    offers.next_of_reserve(session, dossier.job, actor=actor, after=dossier)
     session.flush()
     return dossier
 

@@ -1,0 +1,45 @@
+"""What needs HR's attention, as a list front-ends poll (newest first)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from services.api.deps import HR, SessionDep
+from services.api.dossiers.schemas import HistoryEntryOut
+from services.api.pagination import Page, PageParams, page_params, paginate
+from shared.models import Dossier, HistoryEntry
+
+router = APIRouter(prefix="/notices", tags=["notices"])
+
+# History events that call for HR: a candidate who did not answer, an offer that passed to
+# the reserve (or found it empty), an email that could not be delivered.
+NOTICES = (
+    "invitation_expired",
+    "offer_declined",
+    "retained_from_reserve",
+    "reserve_exhausted",
+    "no_show",
+)
+
+
+@router.get("", response_model=Page[HistoryEntryOut])
+def notices(
+    session: SessionDep,
+    _: HR,
+    page: Annotated[PageParams, Depends(page_params)],
+    job_id: uuid.UUID | None = None,
+    after_id: int | None = None,
+) -> object:
+    """HR's notices, newest first; `after_id` returns only those newer than one already seen."""
+    query = select(HistoryEntry).where(
+        HistoryEntry.action.in_(NOTICES) | HistoryEntry.action.like("email_failed:%")
+    )
+    if job_id is not None:
+        query = query.join(Dossier, Dossier.id == HistoryEntry.dossier_id).where(
+            Dossier.job_id == job_id
+        )
+    if after_id is not None:
+        query = query.where(HistoryEntry.id > after_id)
+    return paginate(session, query.order_by(HistoryEntry.id.desc()), page)
