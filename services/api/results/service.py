@@ -11,10 +11,10 @@ from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Forbidden, Invalid
 from services.api.results.schemas import ResultInput
 from services.api.trials.service import get_participation
-from shared import history
+from shared import dossiers, history
 from shared.messages import queue_message
 from shared.models import Dossier, Participation, utcnow
-from shared.workflow import DossierStatus, ParticipationStatus, dossier_transition
+from shared.workflow import DossierStatus, ParticipationStatus
 
 P = ParticipationStatus
 CENT = Decimal("0.01")
@@ -150,27 +150,22 @@ def set_global_score(
     final = score.quantize(CENT, ROUND_HALF_UP) if score is not None else computed
     if overridden:
         passed = True  # HR's decision, recorded with its reason
-    before = dossier.status
-    dossier.status = dossier_transition(before, "await_deliberation" if passed else "fail")
+    dossiers.move(
+        session,
+        dossier,
+        "await_deliberation" if passed else "fail",
+        actor=actor,
+        event="global_score_set",
+        global_score=str(final),
+        computed=str(computed),
+        overridden=overridden,
+        reason=reason,
+    )
     dossier.global_score = final
     dossier.global_passed = passed
     dossier.global_breakdown = [{**r, "trial_id": str(r["trial_id"]), **_strs(r)} for r in rows]
     dossier.global_overridden = overridden
     dossier.global_reason = reason
-    history.record(
-        session,
-        actor=actor,
-        action="global_score_set",
-        dossier_id=dossier.id,
-        before={"status": before},
-        after={
-            "status": dossier.status,
-            "global_score": str(final),
-            "computed": str(computed),
-            "overridden": overridden,
-            "reason": reason,
-        },
-    )
     session.flush()
     return global_score_answer(dossier)
 
