@@ -9,6 +9,7 @@ import calendar as _stdlib_calendar
 import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -60,37 +61,27 @@ def build_cancel(event: TrialEvent) -> bytes:
 
 def vtimezone(tzid: str, year: int) -> icalendar.Timezone | None:
     """Return an RRULE-based VTIMEZONE valid for ``year`` and the next, or None if irregular."""
-    tz = ZoneInfo(tzid)
-    window_start = datetime(year, 1, 1, tzinfo=UTC)
-    window_end = datetime(year + 2, 1, 1, tzinfo=UTC)
-    actual = _transitions(tz, window_start, window_end)
-
+    plan = _zone_plan(tzid, year)
+    if plan is None:
+        return None
     anchor_year = min(_ANCHOR_YEAR, year - 1)
-
-    if not actual:
-        component = icalendar.Timezone()
-        component.add("tzid", tzid)
-        offset = _offset(tz, window_start)
-        name = window_start.astimezone(tz).tzname() or tzid
+    component = icalendar.Timezone()
+    component.add("tzid", tzid)
+    if isinstance(plan, _Fixed):
         # A yearly rule that changes nothing: strict readers (the ical package) ignore a lone
         # onset that does not recur and would read the zone as UTC.
         component.add_component(
             _observance(
-                "STANDARD", datetime(anchor_year, 1, 1), offset, offset, name, {"freq": "yearly"}
+                "STANDARD",
+                datetime(anchor_year, 1, 1),
+                plan.offset,
+                plan.offset,
+                plan.name,
+                {"freq": "yearly"},
             )
         )
         return component
-
-    first_year = [t for t in actual if t.utc < datetime(year + 1, 1, 1, tzinfo=UTC)]
-    if len(first_year) != 2:
-        return None
-    rules = _fit_rules(first_year, actual, window_start, window_end)
-    if rules is None:
-        return None
-
-    component = icalendar.Timezone()
-    component.add("tzid", tzid)
-    for rule in sorted(rules, key=lambda r: r.offset_to):
+    for rule in sorted(plan, key=lambda r: r.offset_to):
         # The larger offset is summer time; zoneinfo's dst() is unreliable for negative-DST zones
         # such as Europe/Dublin.
         kind = "DAYLIGHT" if rule.offset_to > rule.offset_from else "STANDARD"
@@ -110,6 +101,27 @@ def vtimezone(tzid: str, year: int) -> icalendar.Timezone | None:
             )
         )
     return component
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    offset: timedelta
+    name: str
+
+
+@lru_cache(maxsize=256)
+def _zone_plan(tzid: str, year: int) -> _Fixed | tuple[_Rule, ...] | None:
+    """The zone's yearly rules over ``year`` and the next (probing is slow: once per process)."""
+    tz = ZoneInfo(tzid)
+    window_start = datetime(year, 1, 1, tzinfo=UTC)
+    window_end = datetime(year + 2, 1, 1, tzinfo=UTC)
+    actual = _transitions(tz, window_start, window_end)
+    if not actual:
+        return _Fixed(_offset(tz, window_start), window_start.astimezone(tz).tzname() or tzid)
+    first_year = [t for t in actual if t.utc < datetime(year + 1, 1, 1, tzinfo=UTC)]
+    if len(first_year) != 2:
+        return None
+    return _fit_rules(first_year, actual, window_start, window_end)
 
 
 def _build(event: TrialEvent, *, method: str, status: str) -> bytes:

@@ -3,13 +3,14 @@
 import uuid
 from typing import Any
 
+from pydantic import RootModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import history
 from shared.models import Candidate, Message
-from shared.outbox import add_event
-from shared.tasks import SEND_MESSAGE, SendMessage
+from shared.outbox import add_to_batch
+from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES
 
 
 def queue_message(
@@ -26,7 +27,7 @@ def queue_message(
     calendar_ics: str | None = None,
 ) -> Message:
     """Queue one email to `candidate`, once per idempotency key, in the caller's transaction."""
-    existing = session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))
+    existing = _queued(session, idempotency_key)
     if existing is not None:
         return existing
     message = Message(
@@ -44,11 +45,12 @@ def queue_message(
         calendar_ics=calendar_ics,
     )
     session.add(message)
-    add_event(
+    add_to_batch(
         session,
-        task_name=SEND_MESSAGE,
-        payload=SendMessage(message_id=message.id),
+        task_name=SEND_MESSAGES,
+        item=RootModel[uuid.UUID](message.id),
         idempotency_key=f"send:{idempotency_key}",
+        size=MESSAGES_PER_TASK,
     )
     history.record(
         session,
@@ -59,3 +61,13 @@ def queue_message(
         after={"message_id": str(message.id), "to": candidate.email},
     )
     return message
+
+
+def _queued(session: Session, idempotency_key: str) -> Message | None:
+    """The message already queued under this key, in this transaction or before it. Without
+    autoflush: a bulk action's rows then reach the database together, at commit."""
+    for pending in session.new:
+        if isinstance(pending, Message) and pending.idempotency_key == idempotency_key:
+            return pending
+    with session.no_autoflush:
+        return session.scalar(select(Message).where(Message.idempotency_key == idempotency_key))

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from celery import Celery
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[OutboxEvent], None]
 _WRITTEN = "recrue.outbox.written"
+_BATCHES = "recrue.outbox.batches"
 RELAY_BATCH = 500
 
 
@@ -32,11 +34,31 @@ def add_event(
     session: Session, *, task_name: str, payload: BaseModel, idempotency_key: str
 ) -> OutboxEvent:
     """Write an event in the session's transaction; it is published once that commits."""
+    return _write(session, task_name, payload.model_dump(mode="json"), idempotency_key)
+
+
+def add_to_batch(
+    session: Session, *, task_name: str, item: BaseModel, idempotency_key: str, size: int
+) -> OutboxEvent:
+    """Add an item to the transaction's open batch event of `task_name` (payload `{"items":
+    [...]}`), or start a new batch, keyed by this item's key, when there is none or it is full."""
+    batches = session.info.setdefault(_BATCHES, {})
+    event = batches.get(task_name)
+    if event is None or len(event.payload["items"]) >= size:
+        event = batches[task_name] = _write(session, task_name, {"items": []}, idempotency_key)
+    # A new list, so that the ORM sees the change even once the row was flushed.
+    event.payload = {"items": [*event.payload["items"], item.model_dump(mode="json")]}
+    return event
+
+
+def _write(
+    session: Session, task_name: str, payload: dict[str, Any], idempotency_key: str
+) -> OutboxEvent:
     event = OutboxEvent(
         id=uuid.uuid4(),
         task_name=task_name,
         queue=QUEUE_OF_TASK[task_name],
-        payload=payload.model_dump(mode="json"),
+        payload=payload,
         idempotency_key=idempotency_key,
     )
     session.add(event)
@@ -65,6 +87,7 @@ def unit_of_work(publish: Publish) -> Iterator[Session]:
     with session_scope() as session:
         yield session
         written = session.info.pop(_WRITTEN, [])
+        session.info.pop(_BATCHES, None)
     if written:
         publish_written(written, publish)
 

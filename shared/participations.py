@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.models import Participation, Slot
-from shared.outbox import add_event
-from shared.tasks import SEND_INVITATION, CalendarPurpose, SendInvitation
+from shared.outbox import add_to_batch
+from shared.tasks import CALENDARS_PER_TASK, SEND_CALENDARS, CalendarChange, CalendarPurpose
 
 
 class SlotFull(Exception):
@@ -38,17 +38,27 @@ def announce(
 ) -> None:
     """Raise the SEQUENCE and have the scheduler send the calendar for it (UID unchanged)."""
     participation.sequence += 1
-    add_event(
+    send_calendar(
         session,
-        task_name=SEND_INVITATION,
-        payload=SendInvitation(
+        CalendarChange(
             participation_id=participation.id,
             sequence=participation.sequence,
             purpose=purpose,
             previous_starts_at=previous_starts_at,
             reason=reason,
         ),
-        idempotency_key=f"calendar:{participation.id}:{participation.sequence}",
+    )
+
+
+def send_calendar(session: Session, change: CalendarChange) -> None:
+    """Have the scheduler build and email this calendar once the transaction commits; the
+    changes of one transaction (a whole trial's postponement) travel in blocks."""
+    add_to_batch(
+        session,
+        task_name=SEND_CALENDARS,
+        item=change,
+        idempotency_key=f"calendar:{change.participation_id}:{change.sequence}",
+        size=CALENDARS_PER_TASK,
     )
 
 

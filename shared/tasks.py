@@ -9,8 +9,8 @@ from pydantic import BaseModel
 NOTIFICATIONS_QUEUE = "notifications"
 SCHEDULING_QUEUE = "scheduling"
 
-SEND_MESSAGE = "notifier.send_message"
-SEND_INVITATION = "scheduler.send_invitation"
+SEND_MESSAGES = "notifier.send_messages"
+SEND_CALENDARS = "scheduler.send_calendars"
 RELAY_OUTBOX = "scheduler.relay_outbox"
 SWEEP_UNAVAILABILITY = "scheduler.sweep_unavailability"
 SEND_REMINDERS = "scheduler.send_reminders"
@@ -18,8 +18,8 @@ EXPIRE_INVITATIONS = "scheduler.expire_invitations"
 EXPIRE_OFFERS = "scheduler.expire_offers"
 
 QUEUE_OF_TASK = {
-    SEND_MESSAGE: NOTIFICATIONS_QUEUE,
-    SEND_INVITATION: SCHEDULING_QUEUE,
+    SEND_MESSAGES: NOTIFICATIONS_QUEUE,
+    SEND_CALENDARS: SCHEDULING_QUEUE,
     RELAY_OUTBOX: SCHEDULING_QUEUE,
     SWEEP_UNAVAILABILITY: SCHEDULING_QUEUE,
     SEND_REMINDERS: SCHEDULING_QUEUE,
@@ -28,17 +28,23 @@ QUEUE_OF_TASK = {
 }
 
 
-class SendMessage(BaseModel):
-    """Send the email of one message row (the row carries its idempotency key)."""
+# A bulk action (2,000 invitations) becomes blocks of this many items per task: few broker
+# round trips and transactions, yet enough tasks to keep every worker process busy.
+MESSAGES_PER_TASK = 25
+CALENDARS_PER_TASK = 50
 
-    message_id: uuid.UUID
+
+class SendMessages(BaseModel):
+    """Send the emails of these message rows (each row carries its idempotency key)."""
+
+    items: list[uuid.UUID]
 
 
 CalendarPurpose = Literal["invite", "confirm_booking", "update", "cancel"]
 
 
-class SendInvitation(BaseModel):
-    """Build the calendar of one participation at one SEQUENCE and email it.
+class CalendarChange(BaseModel):
+    """The calendar of one participation at one SEQUENCE, to build and email.
 
     `invite`: the first invitation (or the booking link of a slot trial); `confirm_booking`: a
     booked slot; `update`: a postponement or another change (`previous_starts_at` says from
@@ -50,3 +56,9 @@ class SendInvitation(BaseModel):
     purpose: CalendarPurpose = "invite"
     previous_starts_at: datetime | None = None
     reason: str | None = None
+
+
+class SendCalendars(BaseModel):
+    """Build and email these calendar changes."""
+
+    items: list[CalendarChange]

@@ -1,25 +1,41 @@
-"""Deliver one message row: queued → sending → sent | retrying | failed | unknown."""
+"""Deliver message rows: queued → sending → sent | retrying | failed | unknown.
+
+A task carries a block of message ids. They are claimed and recorded a group at a time (one
+short transaction each way), and sent one after the other over this process' SMTP connection.
+A worker that dies in the middle of a group leaves at most that group 'sending': those rows
+become 'unknown' once their lease has passed, because they may have gone out, and are never
+resent automatically.
+"""
 
 import logging
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from email.header import decode_header, make_header
+
+from sqlalchemy import select
 
 from services.notifier.rate import wait_for_turn
 from services.notifier.render import compose
-from services.notifier.smtp import PermanentFailure, TransientFailure, UnknownOutcome, send_now
+from services.notifier.smtp import (
+    Outgoing,
+    PermanentFailure,
+    ServerUnavailable,
+    TransientFailure,
+    UnknownOutcome,
+    send_now,
+)
 from shared import history
 from shared.db import session_scope
 from shared.models import Message, utcnow
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+GROUP = 10  # messages claimed and recorded per transaction
 FINAL_STATES = frozenset({"sent", "failed", "unknown"})
-
-
-class RetryLater(Exception):
-    """Not delivered yet: the task retries with backoff."""
 
 
 def backoff_seconds(retries: int) -> int:
@@ -32,72 +48,123 @@ def _send_lease() -> timedelta:
     return timedelta(seconds=3 * get_settings().smtp_timeout + 30)
 
 
-def _claim(message_id: uuid.UUID) -> Message | None:
-    """Mark the message as being sent, unless it was already handled; None means nothing to do."""
-    with session_scope() as session:
-        message = session.get(Message, message_id, with_for_update=True)
-        if message is None:
-            log.error("message %s does not exist", message_id)
-            return None
-        if message.status in FINAL_STATES:
-            return None
-        if message.status == "sending":
-            if utcnow() - message.updated_at < _send_lease():
-                raise RetryLater("another delivery of this message is under way")
-            # A worker died while sending: it may have gone out, so never send it twice.
-            message.status = "unknown"
-            message.last_response = "the worker stopped during the send; not resent automatically"
-            return None
-        message.status = "sending"
-        message.attempts += 1
-        return message
+@dataclass
+class Outcome:
+    message_id: uuid.UUID
+    status: str
+    response: str
+    subject: str | None = None
+    server_unavailable: bool = False  # nothing more can go out before a retry
 
 
-def _finish(message_id: uuid.UUID, status: str, response: str, subject: str | None = None) -> None:
-    """Record the outcome; a failure also goes to the history of the dossier or application."""
-    with session_scope() as session:
-        message = session.get(Message, message_id, with_for_update=True)
-        assert message is not None
-        message.status = status
-        message.last_response = response[:2000]
-        if subject is not None:
-            message.subject = subject[:500]
-        if status == "sent":
-            message.sent_at = utcnow()
-        if status == "failed":
-            history.record(
-                session,
-                actor="notifier",
-                action=f"email_failed:{message.kind}",
-                dossier_id=message.dossier_id,
-                application_id=message.application_id,
-                after={"message_id": str(message.id), "response": message.last_response},
-            )
-
-
-def deliver(message_id: uuid.UUID, *, last_attempt: bool) -> None:
-    """Send the message once; RetryLater on a transient failure unless this is the last try."""
+def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Send each message once; returns the ids to try again later: transient failures, and
+    rows that another delivery is sending right now."""
     settings = get_settings()
-    wait_for_turn(settings)  # the global rate, before the claim: a wait never outlives a lease
-    message = _claim(message_id)
-    if message is None:
-        return
+    later: list[uuid.UUID] = []
+    unavailable: str | None = None  # once the server is unreachable, the rest wait for a retry
+    for start in range(0, len(message_ids), GROUP):
+        group = message_ids[start : start + GROUP]
+        if unavailable is None:
+            for _ in group:  # the global rate, before the claim: a wait never outlives a lease
+                wait_for_turn(settings)
+        claimed, busy = _claim(group)
+        later += busy
+        outcomes = []
+        for message in claimed:
+            outcome = _attempt(message, settings, unavailable)
+            if outcome.server_unavailable:
+                unavailable = outcome.response
+            outcomes.append(outcome)
+        _finish(outcomes)
+        later += [o.message_id for o in outcomes if o.status == "retrying"]
+    return later
+
+
+def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
+    """Mark the group's messages as being sent; (those to send now, those sent elsewhere)."""
+    claimed: list[Message] = []
+    busy: list[uuid.UUID] = []
+    with session_scope() as session:
+        rows = session.scalars(
+            select(Message).where(Message.id.in_(group)).order_by(Message.id).with_for_update()
+        ).all()
+        for missing in set(group) - {m.id for m in rows}:
+            log.error("message %s does not exist", missing)
+        for message in rows:
+            if message.status in FINAL_STATES:
+                continue
+            if message.status == "sending":
+                if utcnow() - message.updated_at < _send_lease():
+                    busy.append(message.id)  # another delivery of it is under way
+                    continue
+                # A worker died while sending: it may have gone out, so never send it twice.
+                message.status = "unknown"
+                message.last_response = (
+                    "the worker stopped during the send; not resent automatically"
+                )
+                continue
+            message.status = "sending"
+            message.attempts += 1
+            claimed.append(message)
+    order = {message_id: n for n, message_id in enumerate(group)}
+    return sorted(claimed, key=lambda m: order[m.id]), busy
+
+
+def _attempt(message: Message, settings: Settings, unavailable: str | None) -> Outcome:
+    """Compose and send one claimed message, unless the server was found unavailable."""
+    last = message.attempts >= MAX_ATTEMPTS
+    if unavailable is not None:
+        return Outcome(message.id, "failed" if last else "retrying", f"not sent: {unavailable}")
     try:
-        email = compose(message, settings)
+        mime = compose(message, settings)
+        email, subject = Outgoing.of(mime), str(make_header(decode_header(mime["Subject"])))
     except Exception as exc:  # a template or context error: trying again cannot fix it
-        log.exception("message %s cannot be rendered", message_id)
-        _finish(message_id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}")
-        return
-    subject = str(email["Subject"])
+        log.exception("message %s cannot be rendered", message.id)
+        return Outcome(
+            message.id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}"
+        )
     try:
         delivered = send_now(email, settings)
+    except ServerUnavailable as exc:
+        return Outcome(message.id, "failed" if last else "retrying", str(exc), subject, True)
     except TransientFailure as exc:
-        _finish(message_id, "failed" if last_attempt else "retrying", str(exc), subject)
-        if not last_attempt:
-            raise RetryLater(str(exc)) from exc
+        return Outcome(message.id, "failed" if last else "retrying", str(exc), subject)
     except PermanentFailure as exc:
-        _finish(message_id, "failed", str(exc), subject)
+        return Outcome(message.id, "failed", str(exc), subject)
     except UnknownOutcome as exc:
-        _finish(message_id, "unknown", str(exc), subject)
-    else:
-        _finish(message_id, "sent", str(delivered), subject)
+        return Outcome(message.id, "unknown", str(exc), subject)
+    return Outcome(message.id, "sent", str(delivered), subject)
+
+
+def _finish(outcomes: Sequence[Outcome]) -> None:
+    """Record the outcomes; a failure also goes to the history of the dossier or application."""
+    if not outcomes:
+        return
+    with session_scope() as session:
+        rows = {
+            m.id: m
+            for m in session.scalars(
+                select(Message)
+                .where(Message.id.in_([o.message_id for o in outcomes]))
+                .order_by(Message.id)
+                .with_for_update()
+            )
+        }
+        for outcome in outcomes:
+            message = rows[outcome.message_id]
+            message.status = outcome.status
+            message.last_response = outcome.response[:2000]
+            if outcome.subject is not None:
+                message.subject = outcome.subject[:500]
+            if outcome.status == "sent":
+                message.sent_at = utcnow()
+            if outcome.status == "failed":
+                history.record(
+                    session,
+                    actor="notifier",
+                    action=f"email_failed:{message.kind}",
+                    dossier_id=message.dossier_id,
+                    application_id=message.application_id,
+                    after={"message_id": str(message.id), "response": message.last_response},
+                )

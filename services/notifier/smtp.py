@@ -2,6 +2,8 @@
 
 Failures are classified as RFC 5321 suggests:
 - a 4xx answer, or a connection error or timeout before the message data was sent: transient;
+- a connection error, a 421 or our own settings: the server is unavailable (transient, and the
+  messages after this one wait for the retry rather than try in turn);
 - a 5xx answer: permanent, except the answers that mean our own configuration is wrong (AUTH
   refused, TLS or authentication required), which are transient so that mail goes out once
   the operator fixes it;
@@ -13,7 +15,7 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 from typing import Protocol
@@ -41,6 +43,11 @@ class TransientFailure(SendFailure):
     """The server or the network said 'not now', or our SMTP settings need fixing: try later."""
 
 
+class ServerUnavailable(TransientFailure):
+    """Nothing can go out now (unreachable, closing, or our settings are wrong), whatever the
+    message: the messages after this one wait for a retry instead of trying in turn."""
+
+
 class PermanentFailure(SendFailure):
     """The server refused the message for good (5xx)."""
 
@@ -62,8 +69,29 @@ class Delivered:
         return f"{self.response}; refused: {_describe(self.refused)}"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """What a sender hands over: the envelope, the Message-ID and the message's bytes."""
+
+    sender: str
+    recipients: list[str]
+    message_id: str
+    data: bytes
+
+    @classmethod
+    def of(cls, message: Message) -> "Outgoing":
+        """The envelope read from the message's From, To and Cc."""
+        recipients = getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
+        return cls(
+            sender=getaddresses([str(message["From"])])[0][1],
+            recipients=[address for _, address in recipients],
+            message_id=str(message["Message-ID"]),
+            data=message.as_bytes(),
+        )
+
+
 class Sender(Protocol):
-    async def send(self, message: EmailMessage) -> Delivered:
+    async def send(self, message: Outgoing) -> Delivered:
         """Hand the message over; returns what the server answered."""
         ...
 
@@ -79,7 +107,9 @@ def _describe(refused: dict[str, str]) -> str:
 def _classify(exc: aiosmtplib.SMTPResponseException) -> SendFailure:
     text = _answer(exc)
     if exc.code in CONFIGURATION_CODES:
-        return TransientFailure(f"{text} (check the SMTP_* settings)")
+        return ServerUnavailable(f"{text} (check the SMTP_* settings)")
+    if exc.code == 421:  # the service is closing the connection
+        return ServerUnavailable(text)
     if 400 <= exc.code < 500:
         return TransientFailure(text)
     return PermanentFailure(text)
@@ -110,7 +140,7 @@ class SmtpSender:
     async def _connect(self) -> aiosmtplib.SMTP:
         s = self.settings
         if s.smtp_require_tls and s.smtp_tls == "none":
-            raise TransientFailure("SMTP_REQUIRE_TLS is set but SMTP_TLS is 'none'")
+            raise ServerUnavailable("SMTP_REQUIRE_TLS is set but SMTP_TLS is 'none'")
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
@@ -138,7 +168,7 @@ class SmtpSender:
         if client.supports_extension("starttls"):
             await client.starttls()
         elif self.settings.smtp_require_tls:
-            raise TransientFailure(
+            raise ServerUnavailable(
                 f"{self.settings.smtp_host}:{self.settings.smtp_port} offers no STARTTLS and "
                 "SMTP_REQUIRE_TLS forbids sending in clear"
             )
@@ -174,12 +204,8 @@ class SmtpSender:
                 refused[recipient] = _answer(exc)
         return refused
 
-    async def send(self, message: EmailMessage) -> Delivered:
-        sender = getaddresses([str(message["From"])])[0][1]
-        recipients = [
-            address
-            for _, address in getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
-        ]
+    async def send(self, message: Outgoing) -> Delivered:
+        sender, recipients = message.sender, message.recipients
         try:
             client = await self._client_ready(fresh=False)
             try:
@@ -196,12 +222,12 @@ class SmtpSender:
             raise
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
-            raise TransientFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if len(refused) == len(recipients):
             await self._reset()
             raise _all_refused(refused)
         try:
-            response = await client.data(message.as_bytes())
+            response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             raise _classify(exc) from exc
@@ -224,13 +250,13 @@ class FileSender:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    async def send(self, message: EmailMessage) -> Delivered:
+    async def send(self, message: Outgoing) -> Delivered:
         self.folder.mkdir(parents=True, exist_ok=True)
-        message_key = str(message["Message-ID"]).strip("<>").split("@")[0]
+        message_key = message.message_id.strip("<>").split("@")[0]
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{message_key}"
         path = self.folder / f"{stem}.eml"
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(bytes(message))
+        tmp.write_bytes(message.data)
         tmp.rename(path)  # atomic: a reader never sees half a file
         return Delivered(f"stored {path.name}")
 
@@ -246,7 +272,7 @@ def sender_for(settings: Settings) -> Sender:
     return FileSender(settings.resolved_mail_dir)
 
 
-def send_now(message: EmailMessage, settings: Settings) -> Delivered:
+def send_now(message: Outgoing, settings: Settings) -> Delivered:
     """Send on this process' own event loop and sender, so the connection is reused."""
     global _loop
     if _loop is None:

@@ -2,15 +2,16 @@
 
 from celery import Task
 
-from services.notifier.delivery import MAX_ATTEMPTS, RetryLater, backoff_seconds, deliver
+from services.notifier.delivery import MAX_ATTEMPTS, backoff_seconds, deliver
 from services.notifier.worker import app
-from shared.tasks import SEND_MESSAGE, SendMessage
+from shared.tasks import SEND_MESSAGES, SendMessages
 
 
-@app.task(bind=True, name=SEND_MESSAGE, max_retries=MAX_ATTEMPTS - 1)
-def send_message(self: Task, **payload: object) -> None:
-    message = SendMessage.model_validate(payload)
-    try:
-        deliver(message.message_id, last_attempt=self.request.retries >= self.max_retries)
-    except RetryLater as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+@app.task(bind=True, name=SEND_MESSAGES, max_retries=MAX_ATTEMPTS)
+def send_messages(self: Task, **payload: object) -> None:
+    later = deliver(SendMessages.model_validate(payload).items)
+    if later:  # the same task again, for those only; each row counts its own attempts
+        raise self.retry(
+            kwargs={"items": [str(m) for m in later]},
+            countdown=backoff_seconds(self.request.retries),
+        )

@@ -7,15 +7,16 @@ from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from shared import links
 from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.messages import queue_message
-from shared.models import Participation, utcnow
+from shared.models import Dossier, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.settings import get_settings
-from shared.tasks import SendInvitation
+from shared.tasks import CalendarChange, SendCalendars
 
 log = logging.getLogger(__name__)
 ACTOR = "scheduler"
@@ -86,54 +87,69 @@ def answer_links(session: Session, participation: Participation) -> dict[str, st
     return {"accept_link": f"{page}?answer=accept", "decline_link": f"{page}?answer=decline"}
 
 
-def send_invitation(event: SendInvitation, *, publish: Publish) -> None:
-    """Queue the email for one calendar change of a participation, once per SEQUENCE."""
+def send_calendars(batch: SendCalendars, *, publish: Publish) -> None:
+    """Queue the email of each calendar change, once per SEQUENCE, in one transaction."""
     with unit_of_work(publish) as session:
-        participation = session.get(Participation, event.participation_id)
-        if participation is None:
-            log.error("participation %s does not exist", event.participation_id)
-            return
-        if participation.sequence != event.sequence:
-            return  # superseded: the event of the newer SEQUENCE sends the current calendar
-        context = trial_context(participation)
-        method: str | None = "REQUEST"
-        if event.purpose == "cancel":
-            kind, method = "cancellation", "CANCEL"
-            context["reason"] = event.reason
-            if participation.starts_at is None:
-                method = None  # never booked: there is no calendar entry to remove
-                context["starts_at"] = _local(
-                    participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
+        ids = [change.participation_id for change in batch.items]
+        participations = {
+            p.id: p
+            for p in session.scalars(
+                select(Participation)
+                .where(Participation.id.in_(ids))
+                .options(
+                    joinedload(Participation.trial).joinedload(Trial.job),
+                    joinedload(Participation.dossier).joinedload(Dossier.candidate),
                 )
-        elif event.purpose == "update":
-            kind = "postponement"
-            zone = ZoneInfo(participation.trial.timezone)
-            context["old_starts_at"] = (
-                _local(event.previous_starts_at, zone) or context["starts_at"]
             )
-            context["reason"] = event.reason
-        elif event.purpose == "confirm_booking":
-            kind = "booking_confirmation"
-            context["change_link"] = link_for(session, participation, links.BOOK_SLOT)
-        elif participation.trial.uses_slots and participation.starts_at is None:
-            kind, method = "slot_booking_invitation", None
-            context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
-        else:
-            kind = "trial_invitation"
-            context.update(answer_links(session, participation))
-        ics = None
-        if method == "CANCEL":
-            ics = build_cancel(trial_event(participation)).decode()
-        elif method == "REQUEST":
-            ics = build_request(trial_event(participation)).decode()
-        queue_message(
-            session,
-            kind=kind,
-            idempotency_key=f"{kind}:{participation.id}:{participation.sequence}",
-            candidate=participation.dossier.candidate,
-            context=context,
-            actor=ACTOR,
-            dossier_id=participation.dossier_id,
-            calendar_method=method,
-            calendar_ics=ics,
-        )
+        }
+        for change in batch.items:
+            participation = participations.get(change.participation_id)
+            if participation is None:
+                log.error("participation %s does not exist", change.participation_id)
+            elif participation.sequence == change.sequence:
+                _queue_calendar(session, participation, change)
+            # else superseded: the change of the newer SEQUENCE sends the current calendar
+
+
+def _queue_calendar(session: Session, participation: Participation, event: CalendarChange) -> None:
+    """Queue the email for one calendar change of a participation."""
+    context = trial_context(participation)
+    method: str | None = "REQUEST"
+    if event.purpose == "cancel":
+        kind, method = "cancellation", "CANCEL"
+        context["reason"] = event.reason
+        if participation.starts_at is None:
+            method = None  # never booked: there is no calendar entry to remove
+            context["starts_at"] = _local(
+                participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
+            )
+    elif event.purpose == "update":
+        kind = "postponement"
+        zone = ZoneInfo(participation.trial.timezone)
+        context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
+        context["reason"] = event.reason
+    elif event.purpose == "confirm_booking":
+        kind = "booking_confirmation"
+        context["change_link"] = link_for(session, participation, links.BOOK_SLOT)
+    elif participation.trial.uses_slots and participation.starts_at is None:
+        kind, method = "slot_booking_invitation", None
+        context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
+    else:
+        kind = "trial_invitation"
+        context.update(answer_links(session, participation))
+    ics = None
+    if method == "CANCEL":
+        ics = build_cancel(trial_event(participation)).decode()
+    elif method == "REQUEST":
+        ics = build_request(trial_event(participation)).decode()
+    queue_message(
+        session,
+        kind=kind,
+        idempotency_key=f"{kind}:{participation.id}:{participation.sequence}",
+        candidate=participation.dossier.candidate,
+        context=context,
+        actor=ACTOR,
+        dossier_id=participation.dossier_id,
+        calendar_method=method,
+        calendar_ics=ics,
+    )

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from services.scheduler import deadlines
 from services.scheduler.availability import sweep_unavailability as bring_back_due
-from services.scheduler.invitations import send_invitation as build_and_queue_invitation
+from services.scheduler.invitations import send_calendars as build_and_queue_calendars
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
@@ -12,19 +12,18 @@ from shared.tasks import (
     EXPIRE_INVITATIONS,
     EXPIRE_OFFERS,
     RELAY_OUTBOX,
-    SEND_INVITATION,
+    SEND_CALENDARS,
     SEND_REMINDERS,
     SWEEP_UNAVAILABILITY,
-    SendInvitation,
+    SendCalendars,
 )
 
 publish = celery_publisher(app)
 
 
-@app.task(name=SEND_INVITATION, autoretry_for=(Exception,), retry_backoff=True, max_retries=10)
-def send_invitation(**payload: object) -> None:
-    invitation = SendInvitation.model_validate(payload)
-    build_and_queue_invitation(invitation, publish=publish)
+@app.task(name=SEND_CALENDARS, autoretry_for=(Exception,), retry_backoff=True, max_retries=10)
+def send_calendars(**payload: object) -> None:
+    build_and_queue_calendars(SendCalendars.model_validate(payload), publish=publish)
 
 
 @app.task(name=RELAY_OUTBOX, acks_late=False)

@@ -58,7 +58,7 @@ def test_validate_specific_creates_dossier_and_queues_email(
     with session_scope() as session:
         message = session.scalars(select(Message)).one()
         event = session.scalars(select(OutboxEvent)).one()
-        assert event.payload == {"message_id": str(message.id)}
+        assert event.payload == {"items": [str(message.id)]}
         assert event.published_at is not None, "published right after the commit"
 
 

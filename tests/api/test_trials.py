@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from shared.db import session_scope
 from shared.models import OutboxEvent
+from shared.tasks import SEND_CALENDARS
 
 
 def test_plan_a_written_trial(client: Any, build: Any, hr: dict[str, str]) -> None:
@@ -48,9 +49,22 @@ def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
     assert dossier["participations"][0]["trial_id"] == trial["id"]
     assert dossier["participations"][0]["starts_at"] == "2027-03-28T08:00:00Z"
     with session_scope() as session:
-        keys = set(session.scalars(select(OutboxEvent.idempotency_key)))
-    for participation in answer["invited"]:
-        assert f"calendar:{participation['id']}:0" in keys
+        [event] = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.task_name == SEND_CALENDARS)
+        ).all()  # one block for the whole invitation
+    assert sorted(event.payload["items"], key=lambda i: i["participation_id"]) == sorted(
+        (
+            {
+                "participation_id": p["id"],
+                "sequence": 0,
+                "purpose": "invite",
+                "previous_starts_at": None,
+                "reason": None,
+            }
+            for p in answer["invited"]
+        ),
+        key=lambda i: i["participation_id"],
+    )
 
 
 def test_inviting_again_creates_nothing(client: Any, build: Any, hr: dict[str, str]) -> None:

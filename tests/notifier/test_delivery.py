@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from services.notifier.delivery import RetryLater, deliver
+from services.notifier.delivery import GROUP, MAX_ATTEMPTS, deliver
 from shared.db import session_scope
 from shared.messages import queue_message
 from shared.models import Application, Candidate, HistoryEntry, Message, utcnow
 from shared.settings import get_settings
-from tests.mailbox import SmtpServer
+from tests.mailbox import SmtpServer, free_port
 from tests.notifier.conftest import Scripted
 
 
@@ -78,8 +78,8 @@ def test_sent_once_even_if_delivered_twice(smtp_server: SmtpServer, smtp_to: Any
     smtp_server.mailbox.clear()
     message_id = _queued()
 
-    deliver(message_id, last_attempt=False)
-    deliver(message_id, last_attempt=False)  # a redelivered task
+    assert deliver([message_id]) == []
+    assert deliver([message_id]) == []  # a redelivered task
 
     [received] = smtp_server.mailbox.wait_for(1)
     assert "Juriste" in str(received.message["Subject"])
@@ -99,7 +99,7 @@ def test_written_in_the_candidate_language(
     smtp_to(smtp_server.port)
     smtp_server.mailbox.clear()
     message_id = _queued(language=language)
-    deliver(message_id, last_attempt=False)
+    deliver([message_id])
     [received] = smtp_server.mailbox.wait_for(1)
     assert words in str(received.message["Subject"])
     assert _row(message_id).subject == str(received.message["Subject"])
@@ -109,15 +109,16 @@ def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> No
     smtp_to(scripted(Scripted(rcpt="451 4.3.0 try later")))
     message_id = _queued()
 
-    with pytest.raises(RetryLater):
-        deliver(message_id, last_attempt=False)
+    assert deliver([message_id]) == [message_id]
     assert _row(message_id).status == "retrying"
 
     assert [e.action for e in _history(message_id)] == ["email_queued:application_validated"]
 
-    deliver(message_id, last_attempt=True)
+    for _ in range(MAX_ATTEMPTS - 2):
+        assert deliver([message_id]) == [message_id]
+    assert deliver([message_id]) == []  # the last attempt
     row = _row(message_id)
-    assert (row.status, row.attempts) == ("failed", 2)
+    assert (row.status, row.attempts) == ("failed", MAX_ATTEMPTS)
     assert row.last_response.startswith("451")
     failed = _history(message_id)[-1]
     assert (failed.actor, failed.action) == ("notifier", "email_failed:application_validated")
@@ -127,7 +128,7 @@ def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> No
 def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
     smtp_to(scripted(Scripted(rcpt="550 5.1.1 no such user")))
     message_id = _queued()
-    deliver(message_id, last_attempt=False)
+    deliver([message_id])
     row = _row(message_id)
     assert (row.status, row.attempts) == ("failed", 1)
     assert "5.1.1" in row.last_response
@@ -141,7 +142,7 @@ def test_a_context_that_cannot_render_fails_at_once(smtp_server: SmtpServer, smt
     smtp_to(smtp_server.port)
     smtp_server.mailbox.clear()
     message_id = _queued(context={"job_title": "Juriste"})  # no candidate_name
-    deliver(message_id, last_attempt=False)
+    deliver([message_id])
     row = _row(message_id)
     assert row.status == "failed" and "candidate_name" in row.last_response
     assert _history(message_id)[-1].action == "email_failed:application_validated"
@@ -159,7 +160,7 @@ def test_abandoned_send_becomes_unknown_not_resent(smtp_server: SmtpServer, smtp
             .values(status="sending", attempts=1, updated_at=utcnow() - timedelta(hours=1))
         )
 
-    deliver(message_id, last_attempt=False)
+    deliver([message_id])
 
     assert _row(message_id).status == "unknown"
     assert smtp_server.mailbox.messages == []
@@ -170,6 +171,55 @@ def test_send_under_way_elsewhere_is_retried_later(smtp_server: SmtpServer, smtp
     message_id = _queued()
     with session_scope() as session:
         session.execute(update(Message).where(Message.id == message_id).values(status="sending"))
-    with pytest.raises(RetryLater):
-        deliver(message_id, last_attempt=False)
+    assert deliver([message_id]) == [message_id]
     assert _row(message_id).status == "sending"
+
+
+def test_a_batch_goes_out_once_each_over_several_groups(
+    smtp_server: SmtpServer, smtp_to: Any
+) -> None:
+    smtp_to(smtp_server.port)
+    smtp_server.mailbox.clear()
+    ids = [_queued() for _ in range(GROUP + 3)]
+
+    assert deliver(ids) == []
+    assert deliver(ids) == []  # a redelivered task sends nothing again
+
+    assert len(smtp_server.mailbox.wait_for(len(ids))) == len(ids)
+    assert [(r.status, r.attempts) for r in map(_row, ids)] == [("sent", 1)] * len(ids)
+    assert len({str(m.message["Message-ID"]) for m in smtp_server.mailbox.messages}) == len(ids)
+
+
+def test_an_unreachable_server_defers_the_whole_batch(smtp_to: Any) -> None:
+    smtp_to(free_port())  # nothing listens there
+    ids = [_queued() for _ in range(GROUP + 2)]
+
+    assert deliver(ids) == ids
+
+    rows = [_row(m) for m in ids]
+    assert {(r.status, r.attempts) for r in rows} == {("retrying", 1)}
+    assert "Connect" in rows[0].last_response or "refused" in rows[0].last_response
+    assert all(r.last_response.startswith("not sent: ") for r in rows[1:])
+
+
+def test_a_refused_recipient_does_not_hold_back_the_others(scripted: Any, smtp_to: Any) -> None:
+    smtp_to(scripted(Scripted(refuse={"elise@example.org": "450 4.2.1 mailbox busy"})))
+    waiting = _queued()
+    with session_scope() as session:
+        candidate = Candidate(
+            first_name="Jan", last_name="Peeters", email="jan@example.org", language="nl"
+        )
+        session.add(candidate)
+        session.flush()
+        other = queue_message(
+            session,
+            kind="free_message",
+            idempotency_key=f"test:{uuid.uuid4()}",
+            candidate=candidate,
+            context={"candidate_name": "Jan Peeters", "subject": "Hallo", "body": "Tot ziens"},
+            actor="test",
+        ).id
+
+    assert deliver([waiting, other]) == [waiting]
+    assert (_row(waiting).status, _row(other).status) == ("retrying", "sent")
+    assert _row(waiting).last_response.startswith("450 4.2.1")

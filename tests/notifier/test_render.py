@@ -70,6 +70,6 @@ def test_the_text_mentions_a_calendar_only_when_one_goes_with_it() -> None:
     )
     without = compose(_message("cancellation", "en"), settings)  # a slot never booked
     for email, mentioned in ((with_calendar, True), (without, False)):
-        text = email.get_body(("plain",))
+        text = message_from_bytes(bytes(email), policy=policy.default).get_body(("plain",))
         assert text is not None
         assert ("removes the event from your calendar" in text.get_content()) is mentioned

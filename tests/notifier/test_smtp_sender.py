@@ -8,6 +8,7 @@ import pytest
 
 from services.notifier.smtp import (
     Delivered,
+    Outgoing,
     PermanentFailure,
     SmtpSender,
     TransientFailure,
@@ -36,7 +37,7 @@ def _settings(port: int, timeout: float = 5, **more: Any) -> Settings:
 def _send(sender: SmtpSender, *messages: EmailMessage) -> list[Delivered]:
     async def run() -> list[Delivered]:
         try:
-            return [await sender.send(m) for m in messages]
+            return [await sender.send(Outgoing.of(m)) for m in messages]
         finally:
             await sender.close()
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from services.scheduler.invitations import send_invitation
+from services.scheduler.invitations import send_calendars
 from shared.db import session_scope
 from shared.models import Message, OutboxEvent
-from shared.tasks import SendInvitation
+from shared.tasks import SendCalendars
 
 START = datetime(2027, 10, 30, 10, 0, tzinfo=UTC)  # the DST change is the next night
 
@@ -50,7 +50,7 @@ def _build_calendars() -> None:
     """Run the scheduler's step for every calendar event, in the order they were written."""
     with session_scope() as session:
         events = [
-            SendInvitation.model_validate(e.payload)
+            SendCalendars.model_validate(e.payload)
             for e in session.scalars(
                 select(OutboxEvent)
                 .where(OutboxEvent.idempotency_key.like("calendar:%"))
@@ -58,7 +58,7 @@ def _build_calendars() -> None:
             )
         ]
     for event in events:
-        send_invitation(event, publish=lambda _: None)
+        send_calendars(event, publish=lambda _: None)
 
 
 @settings(

@@ -11,8 +11,8 @@ from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
 from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer
-from shared.outbox import add_event
-from shared.tasks import SEND_INVITATION, SendInvitation
+from shared.participations import send_calendar
+from shared.tasks import CalendarChange
 from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
 
 
@@ -179,11 +179,6 @@ def invite(
             dossier_id=dossier.id,
             after={"trial_id": str(trial.id), "participation_id": str(participation.id)},
         )
-        add_event(
-            session,
-            task_name=SEND_INVITATION,
-            payload=SendInvitation(participation_id=participation.id, sequence=0),
-            idempotency_key=f"calendar:{participation.id}:0",
-        )
+        send_calendar(session, CalendarChange(participation_id=participation.id, sequence=0))
     session.flush()
     return invited, [d.id for d in dossiers if d.id in already]
