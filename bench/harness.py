@@ -1,6 +1,8 @@
 """What every bench needs: a fresh database, an SMTP server in this process, the real stack."""
 
 import os
+import resource
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,3 +40,28 @@ def running_stack(**env: str) -> Iterator[Run]:
 
         get_engine().dispose()
         drop()
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time used so far by each process of the stack (with its worker children), and by
+    this process, whose SMTP server thread is most of it (Linux: read from /proc)."""
+    used = {
+        name: sum(_cpu(pid) for pid in [process.pid, *_children(process.pid)])
+        for name, process in stack.processes.items()
+    }
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    used["bench (SMTP server)"] = own.ru_utime + own.ru_stime
+    return used
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(child) for child in found.split()]
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

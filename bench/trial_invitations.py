@@ -27,7 +27,7 @@ import aiosmtplib
 import httpx
 from sqlalchemy import insert
 
-from bench.harness import running_stack
+from bench.harness import cpu_seconds, running_stack
 from tests.mailbox import SmtpServer
 
 LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_.\-]+")
@@ -132,11 +132,13 @@ def main() -> None:
         ).json()
 
         smtp.mailbox.clear()
+        before = cpu_seconds(stack)
         started = time.time()
         http.post(
             f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
         ).raise_for_status()
         invite_seconds = wait_count(smtp, args.candidates, timeout=900) - started
+        after = cpu_seconds(stack)
         sample = smtp.mailbox.messages[0].message.as_bytes()
 
         smtp.mailbox.clear()
@@ -157,6 +159,11 @@ def main() -> None:
         report[f"baseline: bare aiosmtplib loop, {n} messages of {len(sample)} bytes"] = (
             f"{loop_seconds:.1f} s ({n / loop_seconds:.0f}/s)"
         )
+        for name in after:  # where the invitations' time went
+            spent = after[name] - before[name]
+            report[f"  CPU of the invitations: {name}"] = (
+                f"{spent:.1f} s ({spent / n * 1000:.1f} ms per message)"
+            )
         report.update(bookings(http, smtp, args.bookers, args.slots))
     print(f"database {url.split('://')[0]}, broker {os.environ.get('BROKER_URL') or 'filesystem'}")
     for name, value in report.items():

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, make_url, update
 
+from tests import postfix
 from tests.builders import Builders
 from tests.database import fresh_database
 from tests.mailbox import Mailbox, SmtpServer
@@ -50,12 +51,6 @@ def _redis_broker() -> bool:
     return os.environ.get("BROKER_URL", "").startswith("redis")
 
 
-def _postfix_runnable() -> bool:
-    """Postfix is installed and we are root, as `tests/notifier/test_postfix.py` needs."""
-    path = f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin"
-    return shutil.which("postfix", path=path) is not None and os.geteuid() == 0
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what this machine cannot run.
 
@@ -65,7 +60,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unrunnable = []
     if not _redis_broker():
         unrunnable.append("redis_broker")
-    if not _postfix_runnable():
+    if not postfix.runnable():
         unrunnable.append("postfix")
     skipped = [item for item in items if any(item.get_closest_marker(m) for m in unrunnable)]
     if skipped:

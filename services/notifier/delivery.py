@@ -19,12 +19,13 @@ from sqlalchemy import select
 from services.notifier.rate import wait_for_turn
 from services.notifier.render import compose
 from services.notifier.smtp import (
+    Delivered,
     Outgoing,
     PermanentFailure,
     ServerUnavailable,
     TransientFailure,
     UnknownOutcome,
-    send_now,
+    send_all,
 )
 from shared import history
 from shared.db import session_scope
@@ -70,14 +71,11 @@ def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
                 wait_for_turn(settings)
         claimed, busy = _claim(group)
         later += busy
-        outcomes = []
-        for message in claimed:
-            outcome = _attempt(message, settings, unavailable)
-            if outcome.server_unavailable:
-                unavailable = outcome.response
-            outcomes.append(outcome)
+        outcomes = _send_group(claimed, settings, unavailable)
         _finish(outcomes)
         later += [o.message_id for o in outcomes if o.status == "retrying"]
+        reasons = (o.response for o in outcomes if o.server_unavailable)
+        unavailable = next((r.removeprefix("not sent: ") for r in reasons), unavailable)
     return later
 
 
@@ -111,30 +109,55 @@ def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
     return sorted(claimed, key=lambda m: order[m.id]), busy
 
 
-def _attempt(message: Message, settings: Settings, unavailable: str | None) -> Outcome:
-    """Compose and send one claimed message, unless the server was found unavailable."""
+def _send_group(
+    claimed: Sequence[Message], settings: Settings, unavailable: str | None
+) -> list[Outcome]:
+    """Compose the claimed messages, then send them at once over this process' connections."""
+    outcomes: list[Outcome] = []
+    ready: list[tuple[Message, Outgoing, str]] = []
+    for message in claimed:
+        if unavailable is not None:
+            outcomes.append(_transient(message, f"not sent: {unavailable}", None))
+            continue
+        try:
+            mime = compose(message, settings)
+            subject = str(make_header(decode_header(mime["Subject"])))
+            ready.append((message, Outgoing.of(mime), subject))
+        except Exception as exc:  # a template or context error: trying again cannot fix it
+            log.exception("message %s cannot be rendered", message.id)
+            outcomes.append(
+                Outcome(
+                    message.id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}"
+                )
+            )
+    answers = send_all([outgoing for _, outgoing, _ in ready], settings) if ready else []
+    for (message, _, subject), answer in zip(ready, answers, strict=True):
+        outcomes.append(_outcome(message, subject, answer))
+    return outcomes
+
+
+def _transient(message: Message, response: str, subject: str | None) -> Outcome:
     last = message.attempts >= MAX_ATTEMPTS
-    if unavailable is not None:
-        return Outcome(message.id, "failed" if last else "retrying", f"not sent: {unavailable}")
-    try:
-        mime = compose(message, settings)
-        email, subject = Outgoing.of(mime), str(make_header(decode_header(mime["Subject"])))
-    except Exception as exc:  # a template or context error: trying again cannot fix it
-        log.exception("message %s cannot be rendered", message.id)
-        return Outcome(
-            message.id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}"
-        )
-    try:
-        delivered = send_now(email, settings)
-    except ServerUnavailable as exc:
-        return Outcome(message.id, "failed" if last else "retrying", str(exc), subject, True)
-    except TransientFailure as exc:
-        return Outcome(message.id, "failed" if last else "retrying", str(exc), subject)
-    except PermanentFailure as exc:
-        return Outcome(message.id, "failed", str(exc), subject)
-    except UnknownOutcome as exc:
-        return Outcome(message.id, "unknown", str(exc), subject)
-    return Outcome(message.id, "sent", str(delivered), subject)
+    return Outcome(message.id, "failed" if last else "retrying", response, subject)
+
+
+def _outcome(message: Message, subject: str, answer: Delivered | BaseException) -> Outcome:
+    """What the server's answer (or the failure) means for the message row."""
+    if isinstance(answer, Delivered):
+        return Outcome(message.id, "sent", str(answer), subject)
+    if isinstance(answer, ServerUnavailable):
+        outcome = _transient(message, str(answer), subject)
+        outcome.server_unavailable = True
+        return outcome
+    if isinstance(answer, TransientFailure):
+        return _transient(message, str(answer), subject)
+    if isinstance(answer, PermanentFailure):
+        return Outcome(message.id, "failed", str(answer), subject)
+    if isinstance(answer, UnknownOutcome):
+        return Outcome(message.id, "unknown", str(answer), subject)
+    # Not an SMTP answer but a fault of ours: whether it left is not known, so never resend it.
+    log.error("message %s: unexpected %r while sending", message.id, answer)
+    return Outcome(message.id, "unknown", f"unexpected {type(answer).__name__}: {answer}", subject)
 
 
 def _finish(outcomes: Sequence[Outcome]) -> None:

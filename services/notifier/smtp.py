@@ -14,6 +14,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
@@ -261,8 +262,36 @@ class FileSender:
         return Delivered(f"stored {path.name}")
 
 
+class SenderPool:
+    """Several senders, each with its own connection, shared by the messages sent at once.
+
+    Once one of them finds the server unavailable, the messages still waiting for a sender are
+    not tried: they fail the same way, and wait for the retry."""
+
+    def __init__(self, senders: list[Sender]) -> None:
+        self._senders = senders
+        self._idle: asyncio.Queue[Sender] | None = None
+        self.unavailable: ServerUnavailable | None = None
+
+    async def send(self, message: Outgoing) -> Delivered:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for sender in self._senders:
+                self._idle.put_nowait(sender)
+        sender = await self._idle.get()
+        try:
+            if self.unavailable is not None:
+                raise ServerUnavailable(f"not sent: {self.unavailable}")
+            return await sender.send(message)
+        except ServerUnavailable as exc:
+            self.unavailable = self.unavailable or exc
+            raise
+        finally:
+            self._idle.put_nowait(sender)
+
+
 _loop: asyncio.AbstractEventLoop | None = None
-_senders: dict[int, Sender] = {}
+_pools: dict[str, SenderPool] = {}  # by settings, so that a change of them takes effect
 
 
 def sender_for(settings: Settings) -> Sender:
@@ -272,12 +301,21 @@ def sender_for(settings: Settings) -> Sender:
     return FileSender(settings.resolved_mail_dir)
 
 
-def send_now(message: Outgoing, settings: Settings) -> Delivered:
-    """Send on this process' own event loop and sender, so the connection is reused."""
+def send_all(messages: Sequence[Outgoing], settings: Settings) -> list[Delivered | BaseException]:
+    """Send the messages at once over up to SMTP_CONNECTIONS connections of this process, kept
+    open between calls on the process' own event loop; each message's answer or exception."""
     global _loop
     if _loop is None:
         _loop = asyncio.new_event_loop()
-    sender = _senders.get(id(settings))
-    if sender is None:
-        sender = _senders[id(settings)] = sender_for(settings)
-    return _loop.run_until_complete(sender.send(message))
+    key = settings.model_dump_json()
+    pool = _pools.get(key)
+    if pool is None:
+        senders = [sender_for(settings) for _ in range(settings.smtp_connections)]
+        pool = _pools[key] = SenderPool(senders)
+    return _loop.run_until_complete(_gather(pool, messages))
+
+
+async def _gather(
+    pool: SenderPool, messages: Sequence[Outgoing]
+) -> list[Delivered | BaseException]:
+    return await asyncio.gather(*(pool.send(m) for m in messages), return_exceptions=True)

@@ -34,6 +34,8 @@ class Scripted:
     refuse: dict[str, str] = field(default_factory=dict)
     hang_up: bool = False
     received: list[tuple[list[str], bool]] = field(default_factory=list)  # (rcpt_tos, over TLS)
+    in_flight: int = 0  # DATA commands being answered right now
+    most_at_once: int = 0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, _: Any
@@ -49,8 +51,13 @@ class Scripted:
         if self.hang_up:
             server.transport.abort()
             return "250 never sent: the connection is gone"
-        if self.stall:
-            await asyncio.sleep(self.stall)
+        self.in_flight += 1
+        self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            if self.stall:
+                await asyncio.sleep(self.stall)
+        finally:
+            self.in_flight -= 1
         return self.data
 
 
