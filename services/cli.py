@@ -56,16 +56,19 @@ def create_api_key(
 def api(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="port (default: API_PORT)")] = None,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="uvicorn worker processes (default: API_WORKERS)")
+    ] = None,
 ) -> None:
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    settings = get_settings()
     uvicorn.run(
         "services.api.main:app",
         host=host,
-        port=port or get_settings().api_port,
-        workers=workers,
+        port=port or settings.api_port,
+        workers=workers or settings.api_workers,
         proxy_headers=True,
     )
 

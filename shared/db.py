@@ -28,7 +28,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # At most 15 connections per process: with several API workers and the Celery processes,
+    # the total stays under PostgreSQL's default max_connections (100). A request that finds
+    # them all busy waits for one (pool_timeout), rather than failing.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=30)
 
 
 @lru_cache

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = "change-me"
     api_port: int = 8000
+    api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
     default_timezone: str = "Europe/Brussels"
     outbox_relay_seconds: float = 5.0
     outbox_relay_grace_seconds: float = 2.0

@@ -7,6 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.participations import SlotFull, UnknownSlot
@@ -93,6 +95,21 @@ def install(app: FastAPI) -> None:
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         return problem(exc.status_code, f"http-{exc.status_code}", title, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        # The database refused or dropped the connection (down, restarting, every connection
+        # taken): an answer to retry, not a fault of the request or of our code.
+        log.warning("database unavailable: %s", exc)
+        response = problem(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            "the database did not answer: please try again in a few seconds",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

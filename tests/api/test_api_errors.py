@@ -1,6 +1,7 @@
 """Bad input gets a 4xx problem+json answer, never a 500."""
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -149,3 +150,32 @@ def test_bad_cursor_is_422(client: Any, hr: dict[str, str]) -> None:
 
 def test_unknown_route_is_problem_json(client: Any) -> None:
     assert_problem(client.get("/api/v1/nothing-here"), 404)
+
+
+def test_a_database_that_does_not_answer_is_503_to_retry(hr: dict[str, str]) -> None:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from services.api.deps import get_session
+    from services.api.main import create_app
+    from shared import links
+    from tests.mailbox import free_port
+
+    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": links.BOOK_SLOT})
+    nowhere = create_engine(f"postgresql+psycopg://recrue@127.0.0.1:{free_port()}/recrue")
+
+    def unreachable() -> Iterator[Session]:
+        with Session(nowhere) as session:
+            yield session
+
+    app = create_app()
+    app.dependency_overrides[get_session] = unreachable
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for response in (
+            client.get("/api/v1/jobs", headers=hr),
+            client.post(f"/c/{signed}", data={"action": "book_slot", "slot_id": "x"}),
+        ):
+            body = assert_problem(response, 503)
+            assert body["type"] == "urn:recrue:problem:service-unavailable"
+            assert response.headers["retry-after"] == "5"

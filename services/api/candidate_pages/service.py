@@ -4,12 +4,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from shared import history, links
-from shared.models import Application, CandidateToken, Job, utcnow
+from shared.models import Application, Candidate, CandidateToken, Job, utcnow
 from shared.settings import get_settings
 from shared.workflow import ApplicationStatus, application_transition
 
@@ -61,12 +62,22 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     return Page("outcome.html.j2", {"title": title, "outcome": outcome}, language=language)
 
 
-def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
-    """The page of a link; a GET never changes anything (mail scanners open links)."""
+def _language(session: Session, token: CandidateToken) -> str:
+    """The language of the candidate the link was sent to (all a trial page needs of them)."""
+    language = session.scalar(select(Candidate.language).where(Candidate.id == token.candidate_id))
+    assert language is not None
+    return language
+
+
+def _application(session: Session, token: CandidateToken) -> Application:
     application = session.get(Application, token.application_id)
     assert application is not None
-    candidate = application.candidate
-    language = candidate.language
+    return application
+
+
+def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
+    """The page of a link; a GET never changes anything (mail scanners open links)."""
+    language = _language(session, token)
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
     if token.purpose == links.ANSWER_OFFER:
@@ -74,6 +85,8 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
+    application = _application(session, token)
+    candidate = application.candidate
     if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
@@ -131,9 +144,7 @@ def _job_closed(language: str) -> Page:
 
 def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Page:
     """Do what the link is for, once; a repeated POST shows what was done."""
-    application = session.get(Application, token.application_id)
-    assert application is not None
-    language = application.candidate.language
+    language = _language(session, token)
     if form.get("action") != token.purpose:
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
@@ -142,6 +153,7 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
         return offer_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
+    application = _application(session, token)
     actor = f"candidate:{application.candidate_id}"
     if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:

@@ -5,11 +5,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
 from shared import history
-from shared.models import CandidateToken, Participation, utcnow
+from shared.models import CandidateToken, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
 from shared.workflow import ParticipationStatus
 
@@ -22,8 +22,13 @@ def _when(participation: Participation, moment: datetime, language: str) -> str:
 
 
 def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
-    lock_row = {"of": Participation} if lock else None
-    participation = session.get(Participation, token.participation_id, with_for_update=lock_row)
+    """The link's participation, with its trial and job (what every page shows)."""
+    participation = session.get(
+        Participation,
+        token.participation_id,
+        with_for_update={"of": Participation} if lock else None,
+        options=[joinedload(Participation.trial).lazyload(Trial.examiner_links)],
+    )
     assert participation is not None
     return participation
 
@@ -107,7 +112,7 @@ def _booking_page(
 def act(session: Session, token: CandidateToken, form: dict[str, str], language: str) -> Page:
     """Answer the invitation or book the slot; a repeated POST changes nothing more."""
     participation = _participation(session, token, lock=True)
-    actor = f"candidate:{participation.dossier.candidate_id}"
+    actor = f"candidate:{token.candidate_id}"
     if (
         participation.status not in (P.INVITED, P.ACCEPTED)
         or participation.trial.status != "planned"
