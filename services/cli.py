@@ -76,10 +76,14 @@ def api(
 @app.command()
 def worker(
     kind: Annotated[Worker, typer.Argument(help="which worker")],
-    concurrency: Annotated[int, typer.Option(help="processes")] = 2,
+    concurrency: Annotated[
+        int | None, typer.Option(help="processes (default: 4 for the notifier, 2 otherwise)")
+    ] = None,
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Start a Celery worker for the notifier or the scheduler."""
+    # The notifier mostly waits on SMTP servers: more processes than cores keep them busy.
+    concurrency = concurrency or (4 if kind is Worker.notifier else 2)
     if kind is Worker.notifier:
         from services.notifier.worker import app as celery_app
     else:
@@ -132,15 +136,18 @@ def _wait_for_api(port: int, timeout: float) -> bool:
 
 @app.command()
 def run(
-    concurrency: Annotated[int, typer.Option(help="processes per worker")] = 2,
+    concurrency: Annotated[
+        int | None, typer.Option(help="processes per worker (default: each worker's own)")
+    ] = None,
 ) -> None:
     """Migrate, then run the api, both workers and beat as separate processes (Ctrl-C stops)."""
     settings = get_settings()
     migrate()
+    sized = [f"--concurrency={concurrency}"] if concurrency else []
     commands = {
         "api": ["api"],
-        "notifier": ["worker", "notifier", f"--concurrency={concurrency}"],
-        "scheduler": ["worker", "scheduler", f"--concurrency={concurrency}"],
+        "notifier": ["worker", "notifier", *sized],
+        "scheduler": ["worker", "scheduler", *sized],
         "beat": ["beat"],
     }
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

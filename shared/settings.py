@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_tls: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = 30.0
+    smtp_send_deadline: float = Field(
+        default=60.0, gt=0, description="seconds one whole send may take, connection included"
+    )
     smtp_connections: int = Field(
         default=3, ge=1, le=50, description="SMTP connections each notifier process keeps busy"
     )

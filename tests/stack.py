@@ -105,8 +105,8 @@ def start_stack(logs: Path, smtp_port: int, **env: str) -> Stack:
     }
     stack = Stack(base_url=f"http://127.0.0.1:{port}", env=environment, logs=logs)
     stack.start("api", "api", "--port", str(port))
-    stack.start("notifier", "worker", "notifier", "--concurrency=2")
-    stack.start("scheduler", "worker", "scheduler", "--concurrency=2")
+    stack.start("notifier", "worker", "notifier")
+    stack.start("scheduler", "worker", "scheduler")
     stack.start("beat", "beat")
     try:
         wait_until_healthy(stack.base_url, stack)

@@ -2,8 +2,9 @@
 
 import time
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import errors
 from services.api.api_keys.router import router as api_keys
@@ -23,6 +24,34 @@ from services.api.trials.router import router as trials
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class Metrics:
+    """Count and time every request by route (a plain ASGI middleware: Starlette's
+    BaseHTTPMiddleware costs an extra task and stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")  # set by the router
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
 
 
 def create_app() -> FastAPI:
@@ -51,16 +80,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1")
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(Metrics)
     return app
 
 

@@ -8,6 +8,7 @@ resent automatically.
 """
 
 import logging
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,8 +46,11 @@ def backoff_seconds(retries: int) -> int:
 
 
 def _send_lease() -> timedelta:
-    # Longer than any send can take: a 'sending' row older than this was abandoned.
-    return timedelta(seconds=3 * get_settings().smtp_timeout + 30)
+    """Longer than a claimed group can take to send: a 'sending' row older than this was
+    abandoned. A group's messages share the connections, each send within its deadline."""
+    s = get_settings()
+    turns = math.ceil(GROUP / s.smtp_connections)
+    return timedelta(seconds=turns * s.smtp_send_deadline + s.smtp_timeout + 30)
 
 
 @dataclass

@@ -207,14 +207,17 @@ class SmtpSender:
 
     async def send(self, message: Outgoing) -> Delivered:
         sender, recipients = message.sender, message.recipients
+        # One deadline for the whole send, however slowly a server drips its answers.
+        deadline = asyncio.get_running_loop().time() + self.settings.smtp_send_deadline
         try:
-            client = await self._client_ready(fresh=False)
-            try:
-                refused = await self._envelope(client, sender, recipients)
-            except aiosmtplib.SMTPServerDisconnected:
-                # The server closed the idle connection: nothing was sent, so reconnect once.
-                client = await self._client_ready(fresh=True)
-                refused = await self._envelope(client, sender, recipients)
+            async with asyncio.timeout_at(deadline):
+                client = await self._client_ready(fresh=False)
+                try:
+                    refused = await self._envelope(client, sender, recipients)
+                except aiosmtplib.SMTPServerDisconnected:
+                    # The server closed the idle connection: nothing was sent, so reconnect once.
+                    client = await self._client_ready(fresh=True)
+                    refused = await self._envelope(client, sender, recipients)
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             raise _classify(exc) from exc
@@ -223,19 +226,25 @@ class SmtpSender:
             raise
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
-            raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise ServerUnavailable(self._failure(exc)) from exc
         if len(refused) == len(recipients):
             await self._reset()
             raise _all_refused(refused)
         try:
-            response = await client.data(message.data)
+            async with asyncio.timeout_at(deadline):
+                response = await client.data(message.data)
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             raise _classify(exc) from exc
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self.close()
-            raise UnknownOutcome(f"{type(exc).__name__} after DATA: {exc}") from exc
+            raise UnknownOutcome(f"{self._failure(exc)} after DATA") from exc
         return Delivered(f"{response.code} {response.message}", refused)
+
+    def _failure(self, exc: BaseException) -> str:
+        if isinstance(exc, TimeoutError) and not str(exc):  # our own deadline
+            return f"no answer within SMTP_SEND_DEADLINE ({self.settings.smtp_send_deadline:g} s)"
+        return f"{type(exc).__name__}: {exc}"
 
     async def _reset(self) -> None:
         try:

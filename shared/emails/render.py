@@ -55,22 +55,36 @@ def _instant(value: Any, context: Context) -> datetime:
     return moment.astimezone(zone)
 
 
+_WRITTEN_INSTANTS: dict[tuple[str, str, str, bool], str] = {}
+
+
+def _datetime_text(moment: datetime, language: str, zone: bool) -> str:
+    """Babel is slow, and a bulk send writes the same few instants thousands of times: they are
+    kept by offset and zone name too (equal instants in two zones compare equal)."""
+    key = (moment.isoformat(), str(moment.tzinfo), language, zone)
+    text = _WRITTEN_INSTANTS.get(key)
+    if text is not None:
+        return text
+    text = (
+        str(get_datetime_format("full", locale=language))
+        .replace("'", "")
+        .replace("{0}", format_time(moment, "short", locale=language))
+        .replace("{1}", format_date(moment, "full", locale=language))
+    )
+    if zone:
+        assert moment.tzinfo is not None
+        name = get_timezone_name(moment, "long", locale=language)
+        text = f"{text} ({name})"
+    if len(_WRITTEN_INSTANTS) < 10_000:
+        _WRITTEN_INSTANTS[key] = text
+    return text
+
+
 def _filters(language: str) -> dict[str, Any]:
     @pass_context
     def datetime_filter(context: Context, value: Any, zone: bool = False) -> str:
         """'dimanche 29 mars 2026, 10:00', with the zone's name in brackets if asked."""
-        moment = _instant(value, context)
-        text = (
-            str(get_datetime_format("full", locale=language))
-            .replace("'", "")
-            .replace("{0}", format_time(moment, "short", locale=language))
-            .replace("{1}", format_date(moment, "full", locale=language))
-        )
-        if zone:
-            assert moment.tzinfo is not None
-            name = get_timezone_name(moment, "long", locale=language)
-            text = f"{text} ({name})"
-        return text
+        return _datetime_text(_instant(value, context), language, zone)
 
     @pass_context
     def date_filter(context: Context, value: Any) -> str:

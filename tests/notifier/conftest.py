@@ -25,12 +25,14 @@ class Scripted:
     """Answers RCPT and DATA as told.
 
     `refuse` answers some recipients differently; `stall` makes DATA hang past the client's
-    timeout; `hang_up` closes the connection after the final "." without answering.
+    timeout, `stall_rcpt` slows down each RCPT answer; `hang_up` closes the connection after
+    the final "." without answering.
     """
 
     rcpt: str = "250 OK"
     data: str = "250 OK"
     stall: float = 0
+    stall_rcpt: float = 0  # seconds before each RCPT answer
     refuse: dict[str, str] = field(default_factory=dict)
     hang_up: bool = False
     received: list[tuple[list[str], bool]] = field(default_factory=list)  # (rcpt_tos, over TLS)
@@ -40,6 +42,8 @@ class Scripted:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, _: Any
     ) -> str:
+        if self.stall_rcpt:
+            await asyncio.sleep(self.stall_rcpt)
         answer = self.refuse.get(address, self.rcpt)
         if answer.startswith("250"):
             envelope.rcpt_tos.append(address)

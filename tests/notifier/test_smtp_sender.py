@@ -116,6 +116,20 @@ def test_timeout_after_data_is_unknown(scripted: Any) -> None:
         _send(SmtpSender(_settings(port, timeout=1)), _email())
 
 
+def test_a_send_past_its_deadline_before_data_is_retried(scripted: Any) -> None:
+    # Each answer comes within SMTP_TIMEOUT, but the whole send takes too long.
+    port = scripted(Scripted(stall_rcpt=0.6))
+    slow = _settings(port, timeout=5, smtp_send_deadline=1)
+    with pytest.raises(TransientFailure, match="SMTP_SEND_DEADLINE"):
+        _send(SmtpSender(slow), _email("a@example.org", "b@example.org", "c@example.org"))
+
+
+def test_a_send_past_its_deadline_after_data_is_unknown(scripted: Any) -> None:
+    port = scripted(Scripted(stall=3))
+    with pytest.raises(UnknownOutcome, match="SMTP_SEND_DEADLINE .* after DATA"):
+        _send(SmtpSender(_settings(port, timeout=10, smtp_send_deadline=1)), _email())
+
+
 def test_no_server_is_transient() -> None:
     with pytest.raises(TransientFailure):
         _send(SmtpSender(_settings(free_port(), timeout=2)), _email())

@@ -145,6 +145,16 @@ def test_times_are_local_to_the_trial_across_the_dst_change(language: str) -> No
             assert day in rendering and hour in rendering
 
 
+def test_the_same_instant_is_written_in_each_trial_zone() -> None:
+    """Formatted instants are remembered: one written for Brussels must not serve New York."""
+    context = _sample("trial_invitation") | {"starts_at": "2027-03-28T08:00:00Z"}
+    texts = [
+        render("trial_invitation", "en", context | {"timezone": zone})[1].replace("\u202f", " ")
+        for zone in ("Europe/Brussels", "America/New_York", "Europe/Brussels")
+    ]
+    assert "10:00 AM" in texts[0] and "4:00 AM" in texts[1] and texts[2] == texts[0]
+
+
 def test_dates_use_the_candidate_locale() -> None:
     context = _sample("welcome") | {"started_on": "2026-09-01"}
     assert "1 septembre 2026" in render("welcome", "fr", context)[1]
