@@ -25,9 +25,12 @@ def queue_message(
     application_id: uuid.UUID | None = None,
     calendar_method: str | None = None,
     calendar_ics: str | None = None,
+    known_new: bool = False,
 ) -> Message:
-    """Queue one email to `candidate`, once per idempotency key, in the caller's transaction."""
-    existing = _queued(session, idempotency_key)
+    """Queue one email to `candidate`, once per idempotency key, in the caller's transaction.
+
+    `known_new`: the caller checked (in bulk) that no message has this key yet."""
+    existing = None if known_new else _queued(session, idempotency_key)
     if existing is not None:
         return existing
     message = Message(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from shared import links
 from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.messages import queue_message
-from shared.models import Dossier, Participation, Trial, utcnow
+from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.settings import get_settings
 from shared.tasks import CalendarChange, SendCalendars
@@ -102,40 +102,71 @@ def send_calendars(batch: SendCalendars, *, publish: Publish) -> None:
                 )
             )
         }
+        current = []
         for change in batch.items:
             participation = participations.get(change.participation_id)
             if participation is None:
                 log.error("participation %s does not exist", change.participation_id)
             elif participation.sequence == change.sequence:
-                _queue_calendar(session, participation, change)
+                current.append((change, participation, _message_key(participation, change)))
             # else superseded: the change of the newer SEQUENCE sends the current calendar
+        # One query for the whole block: the emails already queued (a batch delivered twice).
+        queued = set(
+            session.scalars(
+                select(Message.idempotency_key).where(
+                    Message.idempotency_key.in_([key for _, _, key in current])
+                )
+            )
+        )
+        for change, participation, key in current:
+            if key not in queued:
+                queued.add(key)
+                _queue_calendar(session, participation, change, key)
 
 
-def _queue_calendar(session: Session, participation: Participation, event: CalendarChange) -> None:
+def _kind(participation: Participation, purpose: str) -> str:
+    """The email that carries a calendar change."""
+    if purpose == "cancel":
+        return "cancellation"
+    if purpose == "update":
+        return "postponement"
+    if purpose == "confirm_booking":
+        return "booking_confirmation"
+    if participation.trial.uses_slots and participation.starts_at is None:
+        return "slot_booking_invitation"  # a link to choose a slot; no calendar yet
+    return "trial_invitation"
+
+
+def _message_key(participation: Participation, change: CalendarChange) -> str:
+    """Once per SEQUENCE of the participation's calendar."""
+    return f"{_kind(participation, change.purpose)}:{participation.id}:{participation.sequence}"
+
+
+def _queue_calendar(
+    session: Session, participation: Participation, event: CalendarChange, key: str
+) -> None:
     """Queue the email for one calendar change of a participation."""
+    kind = _kind(participation, event.purpose)
     context = trial_context(participation)
     method: str | None = "REQUEST"
-    if event.purpose == "cancel":
-        kind, method = "cancellation", "CANCEL"
+    if kind == "cancellation":
+        method = "CANCEL"
         context["reason"] = event.reason
         if participation.starts_at is None:
             method = None  # never booked: there is no calendar entry to remove
             context["starts_at"] = _local(
                 participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
             )
-    elif event.purpose == "update":
-        kind = "postponement"
+    elif kind == "postponement":
         zone = ZoneInfo(participation.trial.timezone)
         context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
         context["reason"] = event.reason
-    elif event.purpose == "confirm_booking":
-        kind = "booking_confirmation"
+    elif kind == "booking_confirmation":
         context["change_link"] = link_for(session, participation, links.BOOK_SLOT)
-    elif participation.trial.uses_slots and participation.starts_at is None:
-        kind, method = "slot_booking_invitation", None
+    elif kind == "slot_booking_invitation":
+        method = None
         context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
     else:
-        kind = "trial_invitation"
         context.update(answer_links(session, participation))
     ics = None
     if method == "CANCEL":
@@ -145,7 +176,8 @@ def _queue_calendar(session: Session, participation: Participation, event: Calen
     queue_message(
         session,
         kind=kind,
-        idempotency_key=f"{kind}:{participation.id}:{participation.sequence}",
+        idempotency_key=key,
+        known_new=True,
         candidate=participation.dossier.candidate,
         context=context,
         actor=ACTOR,
