@@ -274,26 +274,31 @@ class FileSender:
 class SenderPool:
     """Several senders, each with its own connection, shared by the messages sent at once.
 
-    Once one of them finds the server unavailable, the messages still waiting for a sender are
-    not tried: they fail the same way, and wait for the retry."""
+    Once one of them finds the server unavailable, the messages of the same batch still waiting
+    for a sender are not tried: they fail the same way, and wait for the retry."""
 
     def __init__(self, senders: list[Sender]) -> None:
         self._senders = senders
         self._idle: asyncio.Queue[Sender] | None = None
-        self.unavailable: ServerUnavailable | None = None
+        self._unavailable: ServerUnavailable | None = None
 
-    async def send(self, message: Outgoing) -> Delivered:
+    async def send_all(self, messages: Sequence[Outgoing]) -> list[Delivered | BaseException]:
+        """Each message's answer or exception. A batch starts with the server presumed up."""
+        self._unavailable = None
+        return await asyncio.gather(*(self._send(m) for m in messages), return_exceptions=True)
+
+    async def _send(self, message: Outgoing) -> Delivered:
         if self._idle is None:
             self._idle = asyncio.Queue()
             for sender in self._senders:
                 self._idle.put_nowait(sender)
         sender = await self._idle.get()
         try:
-            if self.unavailable is not None:
-                raise ServerUnavailable(f"not sent: {self.unavailable}")
+            if self._unavailable is not None:
+                raise ServerUnavailable(f"not sent: {self._unavailable}")
             return await sender.send(message)
         except ServerUnavailable as exc:
-            self.unavailable = self.unavailable or exc
+            self._unavailable = self._unavailable or exc
             raise
         finally:
             self._idle.put_nowait(sender)
@@ -321,10 +326,4 @@ def send_all(messages: Sequence[Outgoing], settings: Settings) -> list[Delivered
     if pool is None:
         senders = [sender_for(settings) for _ in range(settings.smtp_connections)]
         pool = _pools[key] = SenderPool(senders)
-    return _loop.run_until_complete(_gather(pool, messages))
-
-
-async def _gather(
-    pool: SenderPool, messages: Sequence[Outgoing]
-) -> list[Delivered | BaseException]:
-    return await asyncio.gather(*(pool.send(m) for m in messages), return_exceptions=True)
+    return _loop.run_until_complete(pool.send_all(messages))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from services.notifier.delivery import GROUP, MAX_ATTEMPTS, deliver
@@ -216,6 +217,21 @@ def test_an_unreachable_server_defers_the_whole_batch(smtp_to: Any) -> None:
     tried = [r for r in rows if not r.last_response.startswith("not sent: ")]
     assert 1 <= len(tried) <= get_settings().smtp_connections, "the others were not tried"
     assert all("Connect" in r.last_response or "refused" in r.last_response for r in tried)
+
+
+def test_a_server_back_up_gets_the_retry(smtp_to: Any) -> None:
+    port = free_port()
+    smtp_to(port)  # nothing listens there yet
+    message_id = _queued()
+    assert deliver([message_id]) == [message_id]
+
+    server = Controller(Scripted(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert deliver([message_id]) == [], "the retry goes out once the server is back"
+    finally:
+        server.stop()
+    assert (_row(message_id).status, _row(message_id).attempts) == ("sent", 2)
 
 
 def test_a_refused_recipient_does_not_hold_back_the_others(scripted: Any, smtp_to: Any) -> None:
