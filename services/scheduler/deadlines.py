@@ -54,6 +54,7 @@ def _remind(
         session,
         kind=kind,
         idempotency_key=key,
+        known_new=True,  # checked just above
         candidate=participation.dossier.candidate,
         context=context,
         actor=ACTOR,

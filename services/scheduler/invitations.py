@@ -108,20 +108,21 @@ def send_calendars(batch: SendCalendars, *, publish: Publish) -> None:
             if participation is None:
                 log.error("participation %s does not exist", change.participation_id)
             elif participation.sequence == change.sequence:
-                current.append((change, participation, _message_key(participation, change)))
+                kind = _kind(participation, change.purpose)
+                current.append((change, participation, kind, _message_key(kind, participation)))
             # else superseded: the change of the newer SEQUENCE sends the current calendar
         # One query for the whole block: the emails already queued (a batch delivered twice).
         queued = set(
             session.scalars(
                 select(Message.idempotency_key).where(
-                    Message.idempotency_key.in_([key for _, _, key in current])
+                    Message.idempotency_key.in_([key for *_, key in current])
                 )
             )
         )
-        for change, participation, key in current:
+        for change, participation, kind, key in current:
             if key not in queued:
                 queued.add(key)
-                _queue_calendar(session, participation, change, key)
+                _queue_calendar(session, participation, change, kind, key)
 
 
 def _kind(participation: Participation, purpose: str) -> str:
@@ -137,16 +138,15 @@ def _kind(participation: Participation, purpose: str) -> str:
     return "trial_invitation"
 
 
-def _message_key(participation: Participation, change: CalendarChange) -> str:
+def _message_key(kind: str, participation: Participation) -> str:
     """Once per SEQUENCE of the participation's calendar."""
-    return f"{_kind(participation, change.purpose)}:{participation.id}:{participation.sequence}"
+    return f"{kind}:{participation.id}:{participation.sequence}"
 
 
 def _queue_calendar(
-    session: Session, participation: Participation, event: CalendarChange, key: str
+    session: Session, participation: Participation, event: CalendarChange, kind: str, key: str
 ) -> None:
-    """Queue the email for one calendar change of a participation."""
-    kind = _kind(participation, event.purpose)
+    """Queue the email (`kind`, under `key`) for one calendar change of a participation."""
     context = trial_context(participation)
     method: str | None = "REQUEST"
     if kind == "cancellation":

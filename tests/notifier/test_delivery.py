@@ -30,10 +30,14 @@ def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     get_settings.cache_clear()
 
 
-def _queued(language: str = "fr", context: dict[str, Any] | None = None) -> uuid.UUID:
+def _queued(
+    language: str = "fr",
+    context: dict[str, Any] | None = None,
+    email: str = "elise@example.org",
+) -> uuid.UUID:
     with session_scope() as session:
         candidate = Candidate(
-            first_name="Élise", last_name="Dupont", email="elise@example.org", language=language
+            first_name="Élise", last_name="Dupont", email=email, language=language
         )
         session.add(candidate)
         session.flush()
@@ -237,20 +241,7 @@ def test_a_server_back_up_gets_the_retry(smtp_to: Any) -> None:
 def test_a_refused_recipient_does_not_hold_back_the_others(scripted: Any, smtp_to: Any) -> None:
     smtp_to(scripted(Scripted(refuse={"elise@example.org": "450 4.2.1 mailbox busy"})))
     waiting = _queued()
-    with session_scope() as session:
-        candidate = Candidate(
-            first_name="Jan", last_name="Peeters", email="jan@example.org", language="nl"
-        )
-        session.add(candidate)
-        session.flush()
-        other = queue_message(
-            session,
-            kind="free_message",
-            idempotency_key=f"test:{uuid.uuid4()}",
-            candidate=candidate,
-            context={"candidate_name": "Jan Peeters", "subject": "Hallo", "body": "Tot ziens"},
-            actor="test",
-        ).id
+    other = _queued(email="jan@example.org")
 
     assert deliver([waiting, other]) == [waiting]
     assert (_row(waiting).status, _row(other).status) == ("retrying", "sent")

@@ -18,6 +18,7 @@ def _connection(folder: Path, transport: str) -> Connection:
     options = {
         "data_folder_in": str(folder),
         "data_folder_out": str(folder),
+        "control_folder": str(folder / "control"),  # kombu's default is ./control
         "polling_interval": 0.001,
     }
     return Connection("filesystem://", transport=transport, transport_options=options)
