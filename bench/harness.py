@@ -43,15 +43,24 @@ def running_stack(**env: str) -> Iterator[Run]:
 
 
 def cpu_seconds(stack: Stack) -> dict[str, float]:
-    """CPU time used so far by each process of the stack (with its worker children), and by
-    this process, whose SMTP server thread is most of it (Linux: read from /proc)."""
+    """CPU time used so far by each process of the stack (with its worker children), by this
+    process, whose SMTP server thread is most of it, and by the rest of the machine: the
+    database and the broker, mostly (Linux: read from /proc)."""
     used = {
         name: sum(_cpu(pid) for pid in [process.pid, *_children(process.pid)])
         for name, process in stack.processes.items()
     }
     own = resource.getrusage(resource.RUSAGE_SELF)
     used["bench (SMTP server)"] = own.ru_utime + own.ru_stime
+    used["others (database, broker)"] = _machine_busy() - sum(used.values())
     return used
+
+
+def _machine_busy() -> float:
+    """Seconds all the cores have spent working since boot (user, system, interrupts)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:

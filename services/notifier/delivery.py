@@ -13,9 +13,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from email.header import decode_header, make_header
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.notifier.rate import wait_for_turn
 from services.notifier.render import compose
@@ -118,15 +117,13 @@ def _send_group(
 ) -> list[Outcome]:
     """Compose the claimed messages, then send them at once over this process' connections."""
     outcomes: list[Outcome] = []
-    ready: list[tuple[Message, Outgoing, str]] = []
+    ready: list[tuple[Message, Outgoing]] = []
     for message in claimed:
         if unavailable is not None:
             outcomes.append(_transient(message, f"not sent: {unavailable}", None))
             continue
         try:
-            mime = compose(message, settings)
-            subject = str(make_header(decode_header(mime["Subject"])))
-            ready.append((message, Outgoing.of(mime), subject))
+            ready.append((message, compose(message, settings)))
         except Exception as exc:  # a template or context error: trying again cannot fix it
             log.exception("message %s cannot be rendered", message.id)
             outcomes.append(
@@ -134,9 +131,9 @@ def _send_group(
                     message.id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}"
                 )
             )
-    answers = send_all([outgoing for _, outgoing, _ in ready], settings) if ready else []
-    for (message, _, subject), answer in zip(ready, answers, strict=True):
-        outcomes.append(_outcome(message, subject, answer))
+    answers = send_all([outgoing for _, outgoing in ready], settings) if ready else []
+    for (message, outgoing), answer in zip(ready, answers, strict=True):
+        outcomes.append(_outcome(message, outgoing.subject, answer))
     return outcomes
 
 
@@ -165,33 +162,30 @@ def _outcome(message: Message, subject: str, answer: Delivered | BaseException) 
 
 
 def _finish(outcomes: Sequence[Outcome]) -> None:
-    """Record the outcomes; a failure also goes to the history of the dossier or application."""
+    """Record the outcomes, in one statement per kind of change; a failure also goes to the
+    history of the dossier or application."""
     if not outcomes:
         return
-    with session_scope() as session:
-        rows = {
-            m.id: m
-            for m in session.scalars(
-                select(Message)
-                .where(Message.id.in_([o.message_id for o in outcomes]))
-                .order_by(Message.id)
-                .with_for_update()
-            )
+    now = utcnow()
+    changes = [
+        {
+            "id": outcome.message_id,
+            "status": outcome.status,
+            "last_response": outcome.response[:2000],
+            "sent_at": now if outcome.status == "sent" else None,
         }
-        for outcome in outcomes:
-            message = rows[outcome.message_id]
-            message.status = outcome.status
-            message.last_response = outcome.response[:2000]
-            if outcome.subject is not None:
-                message.subject = outcome.subject[:500]
-            if outcome.status == "sent":
-                message.sent_at = utcnow()
-            if outcome.status == "failed":
-                history.record(
-                    session,
-                    actor="notifier",
-                    action=f"email_failed:{message.kind}",
-                    dossier_id=message.dossier_id,
-                    application_id=message.application_id,
-                    after={"message_id": str(message.id), "response": message.last_response},
-                )
+        | ({} if outcome.subject is None else {"subject": outcome.subject[:500]})
+        for outcome in sorted(outcomes, key=lambda o: o.message_id)  # lock in id order
+    ]
+    failed = [o.message_id for o in outcomes if o.status == "failed"]
+    with session_scope() as session:
+        session.execute(update(Message), changes)
+        for message in session.scalars(select(Message).where(Message.id.in_(failed))):
+            history.record(
+                session,
+                actor="notifier",
+                action=f"email_failed:{message.kind}",
+                dossier_id=message.dossier_id,
+                application_id=message.application_id,
+                after={"message_id": str(message.id), "response": message.last_response},
+            )

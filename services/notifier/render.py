@@ -1,16 +1,24 @@
-"""Compose the MIME message of a message row: its rendered texts, calendar and Message-ID."""
+"""Compose the message of a message row: its rendered texts, calendar and Message-ID, as the
+bytes the SMTP server receives.
 
+The layout is fixed, so it is written directly rather than through `email.mime` objects, whose
+header folding and quoted-printable encoding in pure Python cost more than rendering the texts:
+- with a calendar: multipart/mixed [multipart/alternative [text/plain, text/html,
+  text/calendar; method=...], application/ics attachment];
+- without: multipart/alternative [text/plain, text/html].
+Texts are UTF-8 in quoted-printable (binascii's, in C); the calendar is base64, which keeps the
+CRLF line ends RFC 5545 requires whatever relays do to text. Every line ends in CRLF.
+"""
+
+import base64
+import binascii
 import hashlib
-from email.charset import QP, Charset
-from email.encoders import encode_base64
+import secrets
+from email.charset import BASE64, Charset
 from email.header import Header
-from email.message import Message as MimeMessage
-from email.mime.application import MIMEApplication
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate, parseaddr
 
+from services.notifier.smtp import Outgoing
 from shared.emails import render
 from shared.emails.render import language_of
 from shared.models import Message
@@ -18,9 +26,10 @@ from shared.settings import Settings
 
 __all__ = ["compose", "message_id", "render"]
 
-# UTF-8 in quoted-printable, for the texts and the encoded words of the headers.
+_CRLF = b"\r\n"
+# The subject in UTF-8 encoded words, base64: a third of the cost of quoted-printable here.
 _UTF8 = Charset("utf-8")
-_UTF8.header_encoding = _UTF8.body_encoding = QP
+_UTF8.header_encoding = BASE64
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -29,50 +38,76 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def compose(message: Message, settings: Settings) -> MimeMessage:
-    """The MIME message: text and HTML alternatives, plus the calendar part and .ics file.
-
-    Built with the `email.mime` classes (the compat32 policy), about three times faster than
-    `email.message.EmailMessage` for the same bytes: bulk sends spend their time here."""
+def compose(message: Message, settings: Settings) -> Outgoing:
+    """The message with its envelope: from the configured sender to the row's address."""
     context = message.context | {"calendar_attached": bool(message.calendar_ics)}
     subject, text, html = render(message.kind, message.language, context)
-    email: MIMEMultipart = MIMEMultipart("alternative")
-    email.attach(_text(text, "plain"))
-    email.attach(_text(html, "html"))
+    sender = parseaddr(settings.mail_from)
+    texts = [_text(text, "plain"), _text(html, "html")]
     if message.calendar_ics:
         method = message.calendar_method or "REQUEST"
-        ics = message.calendar_ics.encode()
-        # base64 keeps the CRLF line ends that RFC 5545 requires, whatever relays do to text.
-        calendar = MIMEBase("text", "calendar", method=method, charset="utf-8")
-        calendar.set_payload(ics)
-        encode_base64(calendar)
-        email.attach(_part(calendar))
-        attachment = MIMEApplication(ics, "ics")
+        ics = _base64(message.calendar_ics.encode())
+        calendar = [
+            f'Content-Type: text/calendar; method="{method}"; charset="utf-8"'.encode(),
+            b"Content-Transfer-Encoding: base64",
+        ]
         filename = "invite.ics" if method == "REQUEST" else "cancel.ics"
-        attachment.add_header("Content-Disposition", "attachment", filename=filename)
-        email = _mixed(email, _part(attachment))
-    email["Subject"] = Header(subject, _UTF8, header_name="Subject").encode()
-    email["From"] = formataddr(parseaddr(settings.mail_from), "utf-8")
-    email["To"] = formataddr((message.to_name, message.to_address), "utf-8")
-    email["Date"] = formatdate(usegmt=True)
-    email["Message-ID"] = message_id(message.idempotency_key, settings.mail_from)
-    email["Content-Language"] = language_of(message.language)
-    return email
+        attachment = [
+            b"Content-Type: application/ics",
+            b"Content-Transfer-Encoding: base64",
+            f'Content-Disposition: attachment; filename="{filename}"'.encode(),
+        ]
+        alternative = _multipart("alternative", [*texts, (calendar, ics)])
+        head, body = _multipart("mixed", [alternative, (attachment, ics)])
+    else:
+        head, body = _multipart("alternative", texts)
+    headers = [
+        *head,
+        b"MIME-Version: 1.0",
+        b"Subject: " + Header(subject, _UTF8, header_name="Subject").encode("\r\n").encode(),
+        b"From: " + formataddr(sender, "utf-8").encode(),
+        b"To: " + formataddr((message.to_name, message.to_address), "utf-8").encode(),
+        b"Date: " + formatdate(usegmt=True).encode(),
+        b"Message-ID: " + message_id(message.idempotency_key, settings.mail_from).encode(),
+        b"Content-Language: " + language_of(message.language).encode(),
+    ]
+    return Outgoing(
+        sender=sender[1],
+        recipients=[message.to_address],
+        message_id=message_id(message.idempotency_key, settings.mail_from),
+        subject=subject,
+        data=_CRLF.join(headers) + _CRLF + _CRLF + body,
+    )
 
 
-def _text(body: str, subtype: str) -> MimeMessage:
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(body, _UTF8)
-    return _part(part)
+_Part = tuple[list[bytes], bytes]  # header lines, body
 
 
-def _part(part: MimeMessage) -> MimeMessage:
-    del part["MIME-Version"]  # the top level says it once
-    return part
+def _text(body: str, subtype: str) -> _Part:
+    encoded = binascii.b2a_qp(body.replace("\r\n", "\n").encode(), istext=True)
+    return (
+        [
+            f'Content-Type: text/{subtype}; charset="utf-8"'.encode(),
+            b"Content-Transfer-Encoding: quoted-printable",
+        ],
+        encoded.replace(b"\n", _CRLF),
+    )
 
 
-def _mixed(body: MIMEMultipart, attachment: MimeMessage) -> MIMEMultipart:
-    mixed = MIMEMultipart("mixed")
-    mixed.attach(_part(body))
-    mixed.attach(attachment)
-    return mixed
+def _base64(data: bytes) -> bytes:
+    return base64.encodebytes(data).replace(b"\n", _CRLF)
+
+
+def _multipart(subtype: str, parts: list[_Part]) -> _Part:
+    """A boundary that no part can contain: quoted-printable and base64 never write "=_"."""
+    boundary = f"=_{secrets.token_hex(16)}".encode()
+    body = b"".join(
+        b"--" + boundary + _CRLF + _CRLF.join(head) + _CRLF + _CRLF + _ended(content)
+        for head, content in parts
+    )
+    head = [f'Content-Type: multipart/{subtype}; boundary="{boundary.decode()}"'.encode()]
+    return head, body + b"--" + boundary + b"--" + _CRLF
+
+
+def _ended(content: bytes) -> bytes:
+    return content if content.endswith(_CRLF) else content + _CRLF

@@ -16,8 +16,6 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from email.message import Message
-from email.utils import getaddresses
 from pathlib import Path
 from typing import Protocol
 
@@ -72,23 +70,14 @@ class Delivered:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What a sender hands over: the envelope, the Message-ID and the message's bytes."""
+    """What a sender hands over: the envelope, the Message-ID, the subject (as written in the
+    message row) and the message's bytes."""
 
     sender: str
     recipients: list[str]
     message_id: str
+    subject: str
     data: bytes
-
-    @classmethod
-    def of(cls, message: Message) -> "Outgoing":
-        """The envelope read from the message's From, To and Cc."""
-        recipients = getaddresses(message.get_all("To", []) + message.get_all("Cc", []))
-        return cls(
-            sender=getaddresses([str(message["From"])])[0][1],
-            recipients=[address for _, address in recipients],
-            message_id=str(message["Message-ID"]),
-            data=message.as_bytes(),
-        )
 
 
 class Sender(Protocol):

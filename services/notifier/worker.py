@@ -1,6 +1,17 @@
 """The notifier's Celery app: `celery -A services.notifier.worker worker -Q notifications`."""
 
+from typing import Any
+
+from celery.signals import worker_init
+
 from shared.celery_app import make_celery
+from shared.emails.render import compile_all
 
 app = make_celery("notifier")
 app.conf.include = ["services.notifier.tasks"]
+
+
+@worker_init.connect
+def _compile_templates(**_: Any) -> None:
+    """Before the pool forks: its processes share the compiled templates."""
+    compile_all()

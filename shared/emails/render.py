@@ -27,7 +27,7 @@ from shared.i18n import LANGUAGES, language_or_fallback
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-__all__ = ["LANGUAGES", "RenderError", "language_of", "render"]
+__all__ = ["LANGUAGES", "RenderError", "compile_all", "language_of", "render"]
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _PARAGRAPH_STYLE = "margin:0 0 16px;"
 
@@ -128,6 +128,7 @@ def environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # the templates ship with the code: no file check per email
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
@@ -135,6 +136,16 @@ def environment(language: str) -> Environment:
     env.filters["paragraphs"] = paragraphs
     env.filters["strong"] = strong
     return env
+
+
+def compile_all() -> None:
+    """Compile every template in every language now: a worker does it before it forks its
+    processes, which then share them instead of each compiling on its first emails."""
+    for language in LANGUAGES:
+        env = environment(language)
+        for kind in KINDS:
+            for part in ("subject", "txt", "html"):
+                env.get_template(f"{kind}.{part}.j2")
 
 
 def _context(kind: str, language: str, context: dict[str, Any]) -> dict[str, Any]:

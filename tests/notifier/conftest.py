@@ -6,6 +6,8 @@ import ipaddress
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from services.notifier.smtp import Outgoing
 from tests.mailbox import free_port
 
 
@@ -141,3 +144,14 @@ def scripted() -> Iterator[Callable[..., int]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+def outgoing(message: EmailMessage) -> Outgoing:
+    """A hand-written test message, with the envelope read from its From and To."""
+    return Outgoing(
+        sender=getaddresses([str(message["From"])])[0][1],
+        recipients=[address for _, address in getaddresses(message.get_all("To", []))],
+        message_id=str(message["Message-ID"]),
+        subject=str(message["Subject"]),
+        data=message.as_bytes(),
+    )

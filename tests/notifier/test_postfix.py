@@ -7,7 +7,6 @@ trusted through SMTP_CA_FILE.
 import asyncio
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.message import Message as MimeMessage
 
 import pytest
 
@@ -16,7 +15,7 @@ from services.notifier.smtp import Delivered, Outgoing, PermanentFailure, SmtpSe
 from shared.emails import KINDS
 from shared.models import Message
 from shared.settings import Settings
-from tests.notifier.conftest import Certificate
+from tests.notifier.conftest import Certificate, outgoing
 from tests.postfix import DOMAIN, MAILBOX, Postfix, running_postfix
 
 pytestmark = pytest.mark.postfix
@@ -41,11 +40,11 @@ def _settings(server: Postfix, certificate: Certificate) -> Settings:
     )
 
 
-def _send(settings: Settings, message: MimeMessage) -> Delivered:
+def _send(settings: Settings, message: Outgoing) -> Delivered:
     async def run() -> Delivered:
         sender = SmtpSender(settings)
         try:
-            return await sender.send(Outgoing.of(message))
+            return await sender.send(message)
         finally:
             await sender.close()
 
@@ -90,7 +89,7 @@ def test_postfix_refusals_are_classified(postfix: Postfix, certificate: Certific
     message.set_content("Bonjour")
 
     message["To"] = f"{MAILBOX}, nobody@{DOMAIN}"
-    delivered = _send(settings, message)
+    delivered = _send(settings, outgoing(message))
     assert list(delivered.refused) == [f"nobody@{DOMAIN}"]
     assert delivered.refused[f"nobody@{DOMAIN}"].startswith("550 5.1.1")
     delivered_now = postfix.wait_for(before + 1)
@@ -98,4 +97,4 @@ def test_postfix_refusals_are_classified(postfix: Postfix, certificate: Certific
 
     message.replace_header("To", "someone@elsewhere.test")  # not ours to relay
     with pytest.raises(PermanentFailure, match="554 5.7.1"):
-        _send(settings, message)
+        _send(settings, outgoing(message))

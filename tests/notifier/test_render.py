@@ -24,7 +24,7 @@ def test_invitation_mime_layout() -> None:
     ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
     message = _message("trial_invitation", "fr", calendar_method="REQUEST", calendar_ics=ics)
     settings = Settings(mail_from="Service RH <rh@commune.example>")
-    parsed = message_from_bytes(bytes(compose(message, settings)), policy=policy.default)
+    parsed = message_from_bytes(compose(message, settings).data, policy=policy.default)
 
     assert parsed["Message-ID"] == message_id("invitation:1:0", settings.mail_from)
     assert parsed["Message-ID"].endswith("@commune.example>")
@@ -48,13 +48,14 @@ def test_message_id_is_stable_per_idempotency_key() -> None:
     settings = Settings(mail_from="Service RH <rh@commune.example>")
     first = compose(_message("welcome", "de"), settings)
     again = compose(_message("welcome", "de"), settings)
-    assert first["Message-ID"] == again["Message-ID"]
-    assert message_id("other", settings.mail_from) != first["Message-ID"]
+    assert first.message_id == again.message_id
+    assert message_from_bytes(first.data)["Message-ID"] == first.message_id
+    assert message_id("other", settings.mail_from) != first.message_id
 
 
 def test_an_email_without_calendar_is_text_and_html() -> None:
     parsed = message_from_bytes(
-        bytes(compose(_message("not_retained", "es"), Settings())), policy=policy.default
+        compose(_message("not_retained", "es"), Settings()).data, policy=policy.default
     )
     assert parsed.get_content_type() == "multipart/alternative"
     assert parsed["Content-Language"] == "en", "a language we do not write falls back to English"
@@ -70,6 +71,6 @@ def test_the_text_mentions_a_calendar_only_when_one_goes_with_it() -> None:
     )
     without = compose(_message("cancellation", "en"), settings)  # a slot never booked
     for email, mentioned in ((with_calendar, True), (without, False)):
-        text = message_from_bytes(bytes(email), policy=policy.default).get_body(("plain",))
+        text = message_from_bytes(email.data, policy=policy.default).get_body(("plain",))
         assert text is not None
         assert ("removes the event from your calendar" in text.get_content()) is mentioned

@@ -8,7 +8,6 @@ import pytest
 
 from services.notifier.smtp import (
     Delivered,
-    Outgoing,
     PermanentFailure,
     SmtpSender,
     TransientFailure,
@@ -16,7 +15,7 @@ from services.notifier.smtp import (
 )
 from shared.settings import Settings
 from tests.mailbox import SmtpServer, free_port
-from tests.notifier.conftest import Certificate, Scripted, password_checker
+from tests.notifier.conftest import Certificate, Scripted, outgoing, password_checker
 
 
 def _email(*to: str) -> EmailMessage:
@@ -37,7 +36,7 @@ def _settings(port: int, timeout: float = 5, **more: Any) -> Settings:
 def _send(sender: SmtpSender, *messages: EmailMessage) -> list[Delivered]:
     async def run() -> list[Delivered]:
         try:
-            return [await sender.send(Outgoing.of(m)) for m in messages]
+            return [await sender.send(outgoing(m)) for m in messages]
         finally:
             await sender.close()
 
