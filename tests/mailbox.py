@@ -42,13 +42,14 @@ class Mailbox:
         self,
         count: int,
         timeout: float = 30.0,
-        where: Callable[[Received], bool] = lambda _: True,
+        where: Callable[[Received], bool] | None = None,
     ) -> list[Received]:
         """Wait until `count` matching messages arrived; fail with what did arrive otherwise."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                found = [m for m in self.messages if where(m)]
+                # Woken at every message: without a filter, no pass over all of them each time.
+                found = list(self.messages) if where is None else list(filter(where, self.messages))
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()

@@ -7,6 +7,7 @@ cancellation.
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,22 +58,28 @@ def postpone_trial(
         slot.starts_at += shift
         slot.ends_at += shift
     session.flush()
+    moved = []
     for participation in _active(session, trial):
         if participation.starts_at is None:
             continue  # a slot not booked yet: the booking page shows the new slots
         previous = participation.starts_at
         participation.starts_at = previous + shift
         announce(session, participation, "update", previous_starts_at=previous, reason=reason)
-        _record(session, participation, "participation_postponed", previous, actor, reason)
-    history_entry = {"from": previous_start.isoformat(), "to": starts_at.isoformat()}
-    for dossier_id in _dossiers(session, trial):
-        history.record(
-            session,
-            actor=actor,
-            action="trial_postponed",
-            dossier_id=dossier_id,
-            after={**history_entry, "trial_id": str(trial.id), "reason": reason},
-        )
+        moved.append(_entry(participation, previous, reason))
+    history.record_many(session, actor=actor, action="participation_postponed", entries=moved)
+    change = {"from": previous_start.isoformat(), "to": starts_at.isoformat()}
+    history.record_many(
+        session,
+        actor=actor,
+        action="trial_postponed",
+        entries=(
+            {
+                "dossier_id": dossier_id,
+                "after": {**change, "trial_id": str(trial.id), "reason": reason},
+            }
+            for dossier_id in _dossiers(session, trial)
+        ),
+    )
     session.flush()
     return trial
 
@@ -83,6 +90,22 @@ def _dossiers(session: Session, trial: Trial) -> list[uuid.UUID]:
     )
 
 
+def _entry(
+    participation: Participation, previous: datetime | None, reason: str | None
+) -> dict[str, Any]:
+    """The history entry of a participation moved from `previous` to its current time."""
+    return {
+        "dossier_id": participation.dossier_id,
+        "before": {"starts_at": previous.isoformat() if previous else None},
+        "after": {
+            "participation_id": str(participation.id),
+            "starts_at": participation.starts_at.isoformat() if participation.starts_at else None,
+            "sequence": participation.sequence,
+            "reason": reason,
+        },
+    }
+
+
 def _record(
     session: Session,
     participation: Participation,
@@ -91,19 +114,7 @@ def _record(
     actor: str,
     reason: str | None,
 ) -> None:
-    history.record(
-        session,
-        actor=actor,
-        action=action,
-        dossier_id=participation.dossier_id,
-        before={"starts_at": previous.isoformat() if previous else None},
-        after={
-            "participation_id": str(participation.id),
-            "starts_at": participation.starts_at.isoformat() if participation.starts_at else None,
-            "sequence": participation.sequence,
-            "reason": reason,
-        },
-    )
+    history.record(session, actor=actor, action=action, **_entry(participation, previous, reason))
 
 
 def postpone_participation(

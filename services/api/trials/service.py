@@ -2,15 +2,16 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
-from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer
+from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer, utcnow
 from shared.participations import send_calendar
 from shared.tasks import CalendarChange
 from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
@@ -115,70 +116,90 @@ def list_participations(
 
 def _dossiers_to_invite(
     session: Session, trial: Trial, request: InvitationRequest
-) -> Sequence[Dossier]:
+) -> list[uuid.UUID]:
     if request.all_eligible:
-        return session.scalars(
-            select(Dossier).where(
-                Dossier.job_id == trial.job_id, Dossier.status.in_(INVITABLE_DOSSIER_STATES)
+        return list(
+            session.scalars(
+                select(Dossier.id)
+                .where(Dossier.job_id == trial.job_id, Dossier.status.in_(INVITABLE_DOSSIER_STATES))
+                .order_by(Dossier.created_at, Dossier.id)
             )
-        ).all()
+        )
     assert request.dossier_ids is not None
     wanted = list(dict.fromkeys(request.dossier_ids))
-    found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(Dossier.id, Dossier.job_id, Dossier.status).where(Dossier.id.in_(wanted))
+        )
+    }
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)
-    dossiers = [found[i] for i in wanted]
-    for dossier in dossiers:
+    for dossier_id in wanted:
+        dossier = found[dossier_id]
         if dossier.job_id != trial.job_id:
-            raise Invalid(f"dossier {dossier.id} is not for this trial's job", field="dossier_ids")
+            raise Invalid(f"dossier {dossier_id} is not for this trial's job", field="dossier_ids")
         if dossier.status not in INVITABLE_DOSSIER_STATES:
             raise Conflict(
-                f"dossier {dossier.id} is {dossier.status}: it cannot be invited",
+                f"dossier {dossier_id} is {dossier.status}: it cannot be invited",
                 state=dossier.status,
-                dossier_id=dossier.id,
+                dossier_id=dossier_id,
             )
-    return dossiers
+    return wanted
 
 
 def invite(
     *, session: Session, trial_id: uuid.UUID, request: InvitationRequest, actor: str
-) -> tuple[list[Participation], list[uuid.UUID]]:
-    """Invite dossiers to a trial; the scheduler builds and sends each calendar invitation."""
+) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
+    """Invite dossiers to a trial; the scheduler builds and sends each calendar invitation.
+    Returns the new participations (as rows) and the dossiers that were already invited.
+
+    Rows are inserted in bulk: inviting every eligible dossier of a job can mean thousands."""
     trial = get_trial(session=session, trial_id=trial_id)
     if trial.status != "planned":
         raise Conflict(f"trial is {trial.status}: it cannot invite", state=trial.status)
-    dossiers = _dossiers_to_invite(session, trial, request)
+    dossier_ids = _dossiers_to_invite(session, trial, request)
     already = set(
         session.scalars(
             select(Participation.dossier_id).where(
-                Participation.trial_id == trial.id,
-                Participation.dossier_id.in_([d.id for d in dossiers]),
+                Participation.trial_id == trial.id, Participation.dossier_id.in_(dossier_ids)
             )
         )
     )
-    invited: list[Participation] = []
-    for dossier in dossiers:
-        if dossier.id in already:
-            continue
-        participation = Participation(
-            id=uuid.uuid4(),
-            trial_id=trial.id,
-            dossier_id=dossier.id,
-            status=ParticipationStatus.INVITED,
-            starts_at=None if trial.uses_slots else trial.starts_at,
-            response_deadline=trial.response_deadline,
-            sequence=0,
-        )
-        session.add(participation)
-        invited.append(participation)
-        history.record(
-            session,
-            actor=actor,
-            action="invited_to_trial",
-            dossier_id=dossier.id,
-            after={"trial_id": str(trial.id), "participation_id": str(participation.id)},
-        )
-        send_calendar(session, CalendarChange(participation_id=participation.id, sequence=0))
-    session.flush()
-    return invited, [d.id for d in dossiers if d.id in already]
+    now = utcnow()
+    invited = [
+        {
+            "id": uuid.uuid4(),
+            "trial_id": trial.id,
+            "dossier_id": dossier_id,
+            "status": ParticipationStatus.INVITED.value,
+            "slot_id": None,
+            "starts_at": None if trial.uses_slots else trial.starts_at,
+            "response_deadline": trial.response_deadline,
+            "sequence": 0,
+            "answered_at": None,
+            "result": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for dossier_id in dossier_ids
+        if dossier_id not in already
+    ]
+    if invited:
+        session.execute(insert(Participation), invited)
+    history.record_many(
+        session,
+        actor=actor,
+        action="invited_to_trial",
+        entries=(
+            {
+                "dossier_id": row["dossier_id"],
+                "after": {"trial_id": str(trial.id), "participation_id": str(row["id"])},
+            }
+            for row in invited
+        ),
+    )
+    for row in invited:
+        send_calendar(session, CalendarChange(participation_id=row["id"], sequence=0))
+    return invited, [i for i in dossier_ids if i in already]
