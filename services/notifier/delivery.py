@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 GROUP = 10  # messages claimed and recorded per transaction
-FINAL_STATES = frozenset({"sent", "failed", "unknown"})
+WAITING = ("queued", "retrying")  # the states a delivery may claim
 
 
 def backoff_seconds(retries: int) -> int:
@@ -83,31 +83,46 @@ def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
 
 
 def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
-    """Mark the group's messages as being sent; (those to send now, those sent elsewhere)."""
-    claimed: list[Message] = []
+    """Mark the group's messages as being sent; (those to send now, those sent elsewhere).
+
+    One statement claims the messages waiting to be sent, locking them in id order; only the
+    others (rarely any) are looked at one by one."""
     busy: list[uuid.UUID] = []
     with session_scope() as session:
-        rows = session.scalars(
-            select(Message).where(Message.id.in_(group)).order_by(Message.id).with_for_update()
-        ).all()
-        for missing in set(group) - {m.id for m in rows}:
+        waiting = (
+            select(Message.id)
+            .where(Message.id.in_(group), Message.status.in_(WAITING))
+            .order_by(Message.id)
+            .with_for_update()
+        )
+        claimed = list(
+            session.scalars(
+                update(Message)
+                .where(Message.id.in_(waiting.scalar_subquery()))
+                .values(status="sending", attempts=Message.attempts + 1, updated_at=utcnow())
+                .returning(Message),
+                execution_options={"synchronize_session": False},
+            )
+        )
+        others = set(group) - {m.id for m in claimed}
+        rows = (
+            session.scalars(
+                select(Message).where(Message.id.in_(others)).order_by(Message.id).with_for_update()
+            ).all()
+            if others
+            else []
+        )
+        for missing in others - {m.id for m in rows}:
             log.error("message %s does not exist", missing)
         for message in rows:
-            if message.status in FINAL_STATES:
+            if message.status != "sending":
+                continue  # already sent, failed or unknown
+            if utcnow() - message.updated_at < _send_lease():
+                busy.append(message.id)  # another delivery of it is under way
                 continue
-            if message.status == "sending":
-                if utcnow() - message.updated_at < _send_lease():
-                    busy.append(message.id)  # another delivery of it is under way
-                    continue
-                # A worker died while sending: it may have gone out, so never send it twice.
-                message.status = "unknown"
-                message.last_response = (
-                    "the worker stopped during the send; not resent automatically"
-                )
-                continue
-            message.status = "sending"
-            message.attempts += 1
-            claimed.append(message)
+            # A worker died while sending: it may have gone out, so never send it twice.
+            message.status = "unknown"
+            message.last_response = "the worker stopped during the send; not resent automatically"
     order = {message_id: n for n, message_id in enumerate(group)}
     return sorted(claimed, key=lambda m: order[m.id]), busy
 
