@@ -43,6 +43,7 @@ def compose(message: Message, settings: Settings) -> Outgoing:
     context = message.context | {"calendar_attached": bool(message.calendar_ics)}
     subject, text, html = render(message.kind, message.language, context)
     sender = parseaddr(settings.mail_from)
+    identifier = message_id(message.idempotency_key, settings.mail_from)
     texts = [_text(text, "plain"), _text(html, "html")]
     if message.calendar_ics:
         method = message.calendar_method or "REQUEST"
@@ -68,13 +69,13 @@ def compose(message: Message, settings: Settings) -> Outgoing:
         b"From: " + formataddr(sender, "utf-8").encode(),
         b"To: " + formataddr((message.to_name, message.to_address), "utf-8").encode(),
         b"Date: " + formatdate(usegmt=True).encode(),
-        b"Message-ID: " + message_id(message.idempotency_key, settings.mail_from).encode(),
+        b"Message-ID: " + identifier.encode(),
         b"Content-Language: " + language_of(message.language).encode(),
     ]
     return Outgoing(
         sender=sender[1],
         recipients=[message.to_address],
-        message_id=message_id(message.idempotency_key, settings.mail_from),
+        message_id=identifier,
         subject=subject,
         data=_CRLF.join(headers) + _CRLF + _CRLF + body,
     )
