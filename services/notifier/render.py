@@ -67,7 +67,7 @@ def compose(message: Message, settings: Settings) -> Outgoing:
         b"MIME-Version: 1.0",
         b"Subject: " + Header(subject, _UTF8, header_name="Subject").encode("\r\n").encode(),
         b"From: " + formataddr(sender, "utf-8").encode(),
-        b"To: " + formataddr((message.to_name, message.to_address), "utf-8").encode(),
+        b"To: " + formataddr((_one_line(message.to_name), _address(message)), "utf-8").encode(),
         b"Date: " + formatdate(usegmt=True).encode(),
         b"Message-ID: " + identifier.encode(),
         b"Content-Language: " + language_of(message.language).encode(),
@@ -82,6 +82,18 @@ def compose(message: Message, settings: Settings) -> Outgoing:
 
 
 _Part = tuple[list[bytes], bytes]  # header lines, body
+
+
+def _one_line(text: str) -> str:
+    """A name typed by someone else, on one line: a line break would start a header of its
+    own (a Bcc, say)."""
+    return " ".join(text.split())
+
+
+def _address(message: Message) -> str:
+    if any(c.isspace() or not c.isprintable() for c in message.to_address):
+        raise ValueError(f"not an email address: {message.to_address!r}")
+    return message.to_address
 
 
 def _text(body: str, subtype: str) -> _Part:

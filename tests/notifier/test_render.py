@@ -2,6 +2,8 @@
 
 from email import message_from_bytes, policy
 
+import pytest
+
 from services.notifier.render import compose, message_id
 from shared.emails import KINDS
 from shared.models import Message
@@ -74,3 +76,19 @@ def test_the_text_mentions_a_calendar_only_when_one_goes_with_it() -> None:
         text = message_from_bytes(email.data, policy=policy.default).get_body(("plain",))
         assert text is not None
         assert ("removes the event from your calendar" in text.get_content()) is mentioned
+
+
+def test_a_line_break_in_a_name_cannot_add_a_header() -> None:
+    message = _message("welcome", "en")
+    message.to_name = "Mallory\r\nBcc: victim@example.org"
+    parsed = message_from_bytes(compose(message, Settings()).data, policy=policy.default)
+    assert parsed["Bcc"] is None
+    assert parsed["To"].addresses[0].display_name == "Mallory Bcc: victim@example.org"
+    assert parsed["To"].addresses[0].addr_spec == "elise@example.org"
+
+
+def test_an_address_with_a_line_break_is_refused() -> None:
+    message = _message("welcome", "en")
+    message.to_address = "elise@example.org\r\nBcc: victim@example.org"
+    with pytest.raises(ValueError, match="not an email address"):
+        compose(message, Settings())
