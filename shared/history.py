@@ -36,15 +36,15 @@ def record(
 def record_many(
     session: Session, *, actor: str, action: str, entries: Iterable[dict[str, Any]]
 ) -> None:
-    """Add the entries of one action on many dossiers at once (each entry: `dossier_id`,
-    `before`, `after`), in one statement instead of one object each: a whole trial's
-    invitations or postponement writes thousands."""
+    """Add the entries of one action on many dossiers or applications at once (each entry:
+    `dossier_id` or `application_id`, `before`, `after`), in one statement instead of one
+    object each: a whole trial's invitations or postponement writes thousands."""
     rows = [
         {
             "actor": actor,
             "action": action,
-            "application_id": None,
-            "dossier_id": entry["dossier_id"],
+            "application_id": entry.get("application_id"),
+            "dossier_id": entry.get("dossier_id"),
             "before": entry.get("before"),
             "after": entry.get("after"),
         }

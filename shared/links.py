@@ -3,9 +3,10 @@ revocable and used once (a row per link). The api and the scheduler both issue t
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from shared.models import CandidateToken, utcnow
@@ -43,20 +44,49 @@ def issue(
     expires_at: datetime | None = None,
 ) -> tuple[CandidateToken, str]:
     """A new link for `purpose`; returns its row and the signed token to put in the URL."""
-    days = get_settings().candidate_link_days
-    token = CandidateToken(
-        id=uuid.uuid4(),
+    row, signed = new_link(
         purpose=purpose,
         candidate_id=candidate_id,
         application_id=application_id,
         job_id=job_id,
         participation_id=participation_id,
         message=message,
-        expires_at=expires_at or utcnow() + timedelta(days=days),
+        expires_at=expires_at,
     )
+    token = CandidateToken(**row)
     session.add(token)
-    signed = _serializer().dumps({"t": str(token.id), "p": purpose})
     return token, signed
+
+
+def new_link(
+    *,
+    purpose: str,
+    candidate_id: uuid.UUID,
+    application_id: uuid.UUID | None = None,
+    job_id: uuid.UUID | None = None,
+    participation_id: uuid.UUID | None = None,
+    message: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[dict[str, Any], str]:
+    """A link's row, for the caller to insert (in bulk), and its signed token."""
+    days = get_settings().candidate_link_days
+    row = {
+        "id": uuid.uuid4(),
+        "purpose": purpose,
+        "candidate_id": candidate_id,
+        "application_id": application_id,
+        "job_id": job_id,
+        "participation_id": participation_id,
+        "message": message,
+        "expires_at": expires_at or utcnow() + timedelta(days=days),
+    }
+    return row, _serializer().dumps({"t": str(row["id"]), "p": purpose})
+
+
+def insert_all(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Write the rows of links made with `new_link`, in one statement."""
+    if rows:
+        session.execute(insert(CandidateToken), rows)
 
 
 def url(signed: str) -> str:

@@ -68,6 +68,7 @@ def send_reminders(*, publish: Publish) -> int:
     returns how many reminders were queued."""
     now = utcnow()
     sent = 0
+    tokens: list[dict[str, Any]] = []
     with unit_of_work(publish) as session:
         for participation in _due(
             session, P.INVITED, Participation.response_deadline, now + HORIZON, now
@@ -81,9 +82,9 @@ def send_reminders(*, publish: Publish) -> int:
                 continue  # already reminded: issue no new links
             context = trial_context(participation)
             if participation.trial.uses_slots and participation.slot_id is None:
-                context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
+                context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)
             else:
-                context.update(answer_links(session, participation))
+                context.update(answer_links(tokens, participation))
             sent += _remind(session, participation, "response_reminder", context)
         for participation in _due(session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now):
             assert participation.starts_at is not None
@@ -91,6 +92,7 @@ def send_reminders(*, publish: Publish) -> int:
             if not hours or participation.starts_at - hours > now:
                 continue
             sent += _remind(session, participation, "trial_reminder", trial_context(participation))
+        links.insert_all(session, tokens)
     return sent
 
 

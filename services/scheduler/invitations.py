@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from shared import links
 from shared.calendar import TrialEvent, build_cancel, build_request
-from shared.messages import queue_message
+from shared.messages import Email, queue_messages
 from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.settings import get_settings
@@ -67,23 +67,24 @@ def trial_context(participation: Participation) -> dict[str, Any]:
     }
 
 
-def link_for(session: Session, participation: Participation, purpose: str) -> str:
-    """A signed link for the candidate, valid until the answer deadline (or the trial)."""
+def link_for(tokens: list[dict[str, Any]], participation: Participation, purpose: str) -> str:
+    """A signed link for the candidate, valid until the answer deadline (or the trial); its
+    row is added to `tokens`, for the caller to write with the others (`links.insert_all`)."""
     trial = participation.trial
-    _, signed = links.issue(
-        session=session,
+    token, signed = links.new_link(
         purpose=purpose,
         candidate_id=participation.dossier.candidate_id,
         application_id=participation.dossier.application_id,
         participation_id=participation.id,
         expires_at=participation.response_deadline or trial.starts_at,
     )
+    tokens.append(token)
     return links.url(signed)
 
 
-def answer_links(session: Session, participation: Participation) -> dict[str, str]:
+def answer_links(tokens: list[dict[str, Any]], participation: Participation) -> dict[str, str]:
     """Accept and decline links for a fixed-time invitation (one page, two answers)."""
-    page = link_for(session, participation, links.ANSWER_INVITATION)
+    page = link_for(tokens, participation, links.ANSWER_INVITATION)
     return {"accept_link": f"{page}?answer=accept", "decline_link": f"{page}?answer=decline"}
 
 
@@ -119,10 +120,14 @@ def send_calendars(batch: SendCalendars, *, publish: Publish) -> None:
                 )
             )
         )
+        tokens: list[dict[str, Any]] = []
+        emails = []
         for change, participation, kind, key in current:
             if key not in queued:
                 queued.add(key)
-                _queue_calendar(session, participation, change, kind, key)
+                emails.append(_calendar_email(tokens, participation, change, kind, key))
+        links.insert_all(session, tokens)
+        queue_messages(session, emails, actor=ACTOR)
 
 
 def _kind(participation: Participation, purpose: str) -> str:
@@ -143,10 +148,15 @@ def _message_key(kind: str, participation: Participation) -> str:
     return f"{kind}:{participation.id}:{participation.sequence}"
 
 
-def _queue_calendar(
-    session: Session, participation: Participation, event: CalendarChange, kind: str, key: str
-) -> None:
-    """Queue the email (`kind`, under `key`) for one calendar change of a participation."""
+def _calendar_email(
+    tokens: list[dict[str, Any]],
+    participation: Participation,
+    event: CalendarChange,
+    kind: str,
+    key: str,
+) -> Email:
+    """The email (`kind`, under `key`) for one calendar change of a participation; the rows of
+    the links it carries are added to `tokens`."""
     context = trial_context(participation)
     method: str | None = "REQUEST"
     if kind == "cancellation":
@@ -162,25 +172,22 @@ def _queue_calendar(
         context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
         context["reason"] = event.reason
     elif kind == "booking_confirmation":
-        context["change_link"] = link_for(session, participation, links.BOOK_SLOT)
+        context["change_link"] = link_for(tokens, participation, links.BOOK_SLOT)
     elif kind == "slot_booking_invitation":
         method = None
-        context["booking_link"] = link_for(session, participation, links.BOOK_SLOT)
+        context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)
     else:
-        context.update(answer_links(session, participation))
+        context.update(answer_links(tokens, participation))
     ics = None
     if method == "CANCEL":
         ics = build_cancel(trial_event(participation)).decode()
     elif method == "REQUEST":
         ics = build_request(trial_event(participation)).decode()
-    queue_message(
-        session,
+    return Email(
         kind=kind,
         idempotency_key=key,
-        known_new=True,
         candidate=participation.dossier.candidate,
         context=context,
-        actor=ACTOR,
         dossier_id=participation.dossier_id,
         calendar_method=method,
         calendar_ics=ics,

@@ -94,6 +94,7 @@ def test_answer_page_in_process(client: Any, build: Any, hr: dict[str, str]) -> 
     from sqlalchemy import select
 
     from services.scheduler.invitations import answer_links
+    from shared import links
     from shared.db import session_scope
     from shared.models import Participation
 
@@ -103,7 +104,9 @@ def test_answer_page_in_process(client: Any, build: Any, hr: dict[str, str]) -> 
     build.invite(trial, dossier)
     with session_scope() as session:
         participation = session.scalars(select(Participation)).one()
-        accept = answer_links(session, participation)["accept_link"]
+        tokens: list[dict[str, Any]] = []
+        accept = answer_links(tokens, participation)["accept_link"]
+        links.insert_all(session, tokens)
     path = accept[accept.index("/c/") :]
     page = client.get(path)
     assert page.status_code == 200, page.text
