@@ -6,6 +6,7 @@ with Babel and compiled in memory, so no binary `.mo` file is kept in the reposi
 times are formatted by Babel in the candidate's locale and in the time zone of the context.
 """
 
+import json
 import re
 from datetime import date, datetime
 from functools import lru_cache
@@ -166,9 +167,74 @@ def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str,
     """Subject, plain text and HTML of an email kind in a language (English if unknown)."""
     lang = language_of(language)
     values = _context(kind, lang, context)
-    env = environment(lang)
+    personal = {key: values[key] for key in values if key in _PERSONAL or key.endswith("link")}
+    form = _form(kind, lang, values, personal)
+    if form is None:
+        return _render(kind, lang, values)
+    subject, text, html = form
+    for key, value in personal.items():
+        mark = _mark(key, 0)
+        subject = subject.replace(mark, value)
+        text = text.replace(mark, value)
+        html = html.replace(mark, escape(value))
+    return subject, text, html
+
+
+def _render(kind: str, language: str, values: dict[str, Any]) -> tuple[str, str, str]:
+    env = environment(language)
     subject = " ".join(env.get_template(f"{kind}.subject.j2").render(values).split())
-    values["subject"] = subject
+    values = values | {"subject": subject}
     text = _BLANK_LINES.sub("\n\n", env.get_template(f"{kind}.txt.j2").render(values)).strip()
     html = env.get_template(f"{kind}.html.j2").render(values)
     return subject, text + "\n", html
+
+
+# A bulk send (a trial's 2,000 invitations) renders the same email again and again, but for
+# the name and the links. From the second email with the same rest of the context, the texts
+# are rendered once with marks in place of those values, which are then put in (escaped for
+# the HTML). Rendering with two different sets of marks, of different lengths, must give the
+# same texts but for the marks; a template whose output depends on these values otherwise is
+# always rendered in full.
+_PERSONAL = frozenset({"candidate_name"})
+_Form = tuple[str, str, str]
+_FORMS: dict[tuple[str, str, str], _Form | None] = {}
+_SEEN: set[tuple[str, str, str]] = set()
+
+
+def _mark(key: str, variant: int) -> str:
+    return f"\x1a{variant}{key}{'~' * 7 * variant}\x1a"
+
+
+def _form(
+    kind: str, language: str, values: dict[str, Any], personal: dict[str, Any]
+) -> _Form | None:
+    """The texts with marks for the personal values, once the rest was seen before; None
+    when they must be rendered in full."""
+    if not personal or not all(
+        isinstance(v, str) and v and " ".join(v.split()) == v and "\x1a" not in v
+        for v in personal.values()
+    ):
+        return None
+    rest = {key: value for key, value in values.items() if key not in personal}
+    key = (kind, language, json.dumps(rest, sort_keys=True, default=str))
+    if key in _FORMS:
+        return _FORMS[key]
+    if key not in _SEEN:  # a one-off email is rendered once, in full
+        if len(_SEEN) >= 10_000:
+            _SEEN.clear()
+        _SEEN.add(key)
+        return None
+    first, second = (
+        _render(kind, language, rest | {name: _mark(name, variant) for name in personal})
+        for variant in (0, 1)
+    )
+    form: _Form | None = first
+    for a, b in zip(first, second, strict=True):
+        for name in personal:
+            a = a.replace(_mark(name, 0), _mark(name, 1))
+        if a != b:
+            form = None
+    if len(_FORMS) >= 256:
+        _FORMS.clear()
+    _FORMS[key] = form
+    return form
