@@ -177,24 +177,33 @@ def _outcome(message: Message, subject: str, answer: Delivered | BaseException) 
 
 
 def _finish(outcomes: Sequence[Outcome]) -> None:
-    """Record the outcomes, in one statement per kind of change; a failure also goes to the
-    history of the dossier or application."""
+    """Record the outcomes, one statement per distinct change (a bulk send's group is usually
+    one: sent, same answer, same subject); a failure also goes to the history of the dossier
+    or application."""
     if not outcomes:
         return
     now = utcnow()
-    changes = [
-        {
-            "id": outcome.message_id,
-            "status": outcome.status,
-            "last_response": outcome.response[:2000],
-            "sent_at": now if outcome.status == "sent" else None,
-        }
-        | ({} if outcome.subject is None else {"subject": outcome.subject[:500]})
-        for outcome in sorted(outcomes, key=lambda o: o.message_id)  # lock in id order
-    ]
+    changes: dict[tuple[str, str, str | None], list[uuid.UUID]] = {}
+    for outcome in outcomes:
+        subject = None if outcome.subject is None else outcome.subject[:500]
+        change = (outcome.status, outcome.response[:2000], subject)
+        changes.setdefault(change, []).append(outcome.message_id)
     failed = [o.message_id for o in outcomes if o.status == "failed"]
     with session_scope() as session:
-        session.execute(update(Message), changes)
+        for (status, response, subject), ids in changes.items():
+            values = {
+                "status": status,
+                "last_response": response,
+                "sent_at": now if status == "sent" else None,
+            }
+            session.execute(
+                update(Message)
+                .where(Message.id.in_(sorted(ids)))
+                .values(values if subject is None else values | {"subject": subject})
+                .execution_options(synchronize_session=False)
+            )
+        if not failed:
+            return
         for message in session.scalars(select(Message).where(Message.id.in_(failed))):
             history.record(
                 session,
