@@ -6,6 +6,7 @@ with Babel and compiled in memory, so no binary `.mo` file is kept in the reposi
 times are formatted by Babel in the candidate's locale and in the time zone of the context.
 """
 
+import hashlib
 import json
 import re
 from datetime import date, datetime
@@ -167,7 +168,11 @@ def render(kind: str, language: str, context: dict[str, Any]) -> tuple[str, str,
     """Subject, plain text and HTML of an email kind in a language (English if unknown)."""
     lang = language_of(language)
     values = _context(kind, lang, context)
-    personal = {key: values[key] for key in values if key in _PERSONAL or key.endswith("link")}
+    personal = {
+        key: value
+        for key, value in values.items()
+        if (key in _PERSONAL or key.endswith("link")) and isinstance(value, str) and value
+    }
     form = _form(kind, lang, values, personal)
     if form is None:
         return _render(kind, lang, values)
@@ -197,8 +202,8 @@ def _render(kind: str, language: str, values: dict[str, Any]) -> tuple[str, str,
 # always rendered in full.
 _PERSONAL = frozenset({"candidate_name"})
 _Form = tuple[str, str, str]
-_FORMS: dict[tuple[str, str, str], _Form | None] = {}
-_SEEN: set[tuple[str, str, str]] = set()
+_FORMS: dict[tuple[str, str, bytes], _Form | None] = {}
+_SEEN: set[tuple[str, str, bytes]] = set()
 
 
 def _mark(key: str, variant: int) -> str:
@@ -211,12 +216,12 @@ def _form(
     """The texts with marks for the personal values, once the rest was seen before; None
     when they must be rendered in full."""
     if not personal or not all(
-        isinstance(v, str) and v and " ".join(v.split()) == v and "\x1a" not in v
-        for v in personal.values()
+        " ".join(v.split()) == v and "\x1a" not in v for v in personal.values()
     ):
         return None
     rest = {key: value for key, value in values.items() if key not in personal}
-    key = (kind, language, json.dumps(rest, sort_keys=True, default=str))
+    rest_json = json.dumps(rest, sort_keys=True, default=str).encode()
+    key = (kind, language, hashlib.sha256(rest_json).digest())  # small keys, whatever the text
     if key in _FORMS:
         return _FORMS[key]
     if key not in _SEEN:  # a one-off email is rendered once, in full

@@ -32,16 +32,29 @@ def test_a_repeated_email_reads_as_a_full_rendering(kind: str, language: str) ->
         assert render(kind, language, context) == expected
 
 
-def test_trial_invitations_use_the_form() -> None:
-    sample = dict(KINDS["trial_invitation"].sample) | {"trial_title": "Form check"}
+@pytest.fixture
+def no_forms(monkeypatch: pytest.MonkeyPatch) -> dict[Any, Any]:
+    """No form built or email seen yet."""
+    forms: dict[Any, Any] = {}
+    monkeypatch.setattr(rendering, "_FORMS", forms)
+    monkeypatch.setattr(rendering, "_SEEN", set())
+    return forms
+
+
+def test_trial_invitations_use_the_form(no_forms: dict[Any, Any]) -> None:
+    sample = dict(KINDS["trial_invitation"].sample)
     for n in range(3):
         render("trial_invitation", "fr", _personal(sample, n))
-    forms = [form for key, form in rendering._FORMS.items() if "Form check" in key[2]]
-    assert len(forms) == 1 and forms[0] is not None, "the invitation is rendered from a form"
+    assert len(no_forms) == 1 and None not in no_forms.values(), "rendered from a form"
+
+
+def test_a_one_off_email_builds_no_form(no_forms: dict[Any, Any]) -> None:
+    render("trial_invitation", "fr", _personal(dict(KINDS["trial_invitation"].sample), 0))
+    assert no_forms == {}
 
 
 def test_a_template_that_depends_on_the_name_is_rendered_in_full(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, no_forms: dict[Any, Any]
 ) -> None:
     real = rendering._render
 
@@ -50,8 +63,7 @@ def test_a_template_that_depends_on_the_name_is_rendered_in_full(
         return subject, text + f"{len(values['candidate_name'])}\n", html
 
     monkeypatch.setattr(rendering, "_render", by_length)
-    sample = dict(KINDS["welcome"].sample) | {"job_title": "Length check"}
+    sample = dict(KINDS["welcome"].sample)
     texts = [render("welcome", "en", _personal(sample, n))[1] for n in range(3)]
     assert [text.rsplit("\n", 2)[-2] for text in texts] == ["21", "21", "21"]
-    forms = [form for key, form in rendering._FORMS.items() if "Length check" in key[2]]
-    assert forms == [None]
+    assert list(no_forms.values()) == [None]
