@@ -142,11 +142,10 @@ def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
         if _is_first_occurrence(local_start) and _is_first_occurrence(local_end):
             zone_lines = _vtimezone_lines(event.timezone, local_start.year)
 
-    # What is the candidate's own: the rest is the same for everyone invited to the trial.
+    # What is the candidate's own (SEQUENCE and DTSTAMP repeat across a block of invitations);
+    # the rest is the same for everyone invited to the trial.
     own = icalendar.Event()
     own.add("uid", event.uid)
-    own.add("sequence", event.sequence)
-    own.add("dtstamp", event.stamp.astimezone(UTC))
     own.add(
         "attendee",
         _address(
@@ -177,6 +176,9 @@ def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
             _calendar_head(method),
             zone_lines or b"",
             b"BEGIN:VEVENT\r\n",
+            _line("sequence", event.sequence),
+            # DTSTAMP is written to the second: the same line for a whole block of invitations.
+            _line("dtstamp", event.stamp.astimezone(UTC).replace(microsecond=0)),
             _inner_lines(own),
             trial,
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
@@ -220,6 +222,14 @@ def _trial_lines(trial: _Trial) -> bytes:
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(trial.organizer_email, trial.organizer_name))
     return _inner_lines(vevent)
+
+
+@lru_cache(maxsize=1024)
+def _line(name: str, value: int | datetime) -> bytes:
+    """One property's content line, as icalendar writes it."""
+    component = icalendar.Event()
+    component.add(name, value)
+    return _inner_lines(component)
 
 
 @lru_cache(maxsize=8)
