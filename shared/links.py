@@ -32,27 +32,9 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(get_settings().secret_key, salt="recrue.candidate-link")
 
 
-def issue(
-    *,
-    session: Session,
-    purpose: str,
-    candidate_id: uuid.UUID,
-    application_id: uuid.UUID | None = None,
-    job_id: uuid.UUID | None = None,
-    participation_id: uuid.UUID | None = None,
-    message: str | None = None,
-    expires_at: datetime | None = None,
-) -> tuple[CandidateToken, str]:
-    """A new link for `purpose`; returns its row and the signed token to put in the URL."""
-    row, signed = new_link(
-        purpose=purpose,
-        candidate_id=candidate_id,
-        application_id=application_id,
-        job_id=job_id,
-        participation_id=participation_id,
-        message=message,
-        expires_at=expires_at,
-    )
+def issue(session: Session, link: tuple[dict[str, Any], str]) -> tuple[CandidateToken, str]:
+    """Add a link made with `new_link` to the session; returns its row and signed token."""
+    row, signed = link
     token = CandidateToken(**row)
     session.add(token)
     return token, signed

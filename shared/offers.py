@@ -23,11 +23,13 @@ def make_offer(session: Session, dossier: Dossier, *, actor: str, from_reserve: 
     expires = utcnow() + timedelta(days=get_settings().offer_days)
     dossier.offer_expires_at = expires
     _, signed = links.issue(
-        session=session,
-        purpose=links.ANSWER_OFFER,
-        candidate_id=dossier.candidate_id,
-        application_id=dossier.application_id,
-        expires_at=expires,
+        session,
+        links.new_link(
+            purpose=links.ANSWER_OFFER,
+            candidate_id=dossier.candidate_id,
+            application_id=dossier.application_id,
+            expires_at=expires,
+        ),
     )
     page = links.url(signed)
     kind = "next_of_reserve_offer" if from_reserve else "offer_confirmation"

@@ -179,11 +179,13 @@ def request_changes(
     before = application.status
     application.status = application_transition(before, "request_changes")
     _, signed = links.issue(
-        session=session,
-        purpose=links.UPDATE_APPLICATION,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
-        message=message,
+        session,
+        links.new_link(
+            purpose=links.UPDATE_APPLICATION,
+            candidate_id=application.candidate_id,
+            application_id=application.id,
+            message=message,
+        ),
     )
     session.flush()
     history.record(
@@ -237,13 +239,15 @@ def propose_job(
             f"the candidate already applied to job '{job.reference}'", application_id=already
         )
     token, signed = links.issue(
-        session=session,
-        purpose=links.APPLY_TO_JOB,
-        candidate_id=application.candidate_id,
-        application_id=application.id,
-        job_id=job.id,
-        message=message,
-        expires_at=job.closes_at,
+        session,
+        links.new_link(
+            purpose=links.APPLY_TO_JOB,
+            candidate_id=application.candidate_id,
+            application_id=application.id,
+            job_id=job.id,
+            message=message,
+            expires_at=job.closes_at,
+        ),
     )
     session.flush()
     history.record(
