@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from celery import Celery
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.orm import Session
 
-from shared.db import get_sessionmaker, session_scope
+from shared.db import get_engine, get_sessionmaker, session_scope
 from shared.models import OutboxEvent, utcnow
 from shared.tasks import QUEUE_OF_TASK
 
@@ -95,8 +95,8 @@ def unit_of_work(publish: Publish) -> Iterator[Session]:
 def publish_written(events: Sequence[OutboxEvent], publish: Publish) -> int:
     """Publish just-committed events, then mark them; any the broker refuses await the relay."""
     published, error = _publish(events, publish)
-    with get_sessionmaker().begin() as session:
-        _mark(session, events, published, error)
+    with get_engine().begin() as connection:  # no ORM session: the marks are two plain UPDATEs
+        _mark(connection, events, published, error)
     return len(published)
 
 
@@ -133,22 +133,21 @@ def _publish(events: Sequence[OutboxEvent], publish: Publish) -> tuple[list[uuid
 
 
 def _mark(
-    session: Session,
+    executor: Session | Connection,
     events: Sequence[OutboxEvent],
     published: list[uuid.UUID],
     error: str | None,
 ) -> None:
-    attempts = OutboxEvent.attempts + 1
+    table = cast(Table, OutboxEvent.__table__)  # Core UPDATEs: no ORM bookkeeping
+    attempts = table.c.attempts + 1
     if published:
-        session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id.in_(published))
+        executor.execute(
+            update(table)
+            .where(table.c.id.in_(published))
             .values(published_at=utcnow(), attempts=attempts)
         )
     if error:
         failed = events[len(published)].id
-        session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id == failed)
-            .values(last_error=error, attempts=attempts)
+        executor.execute(
+            update(table).where(table.c.id == failed).values(last_error=error, attempts=attempts)
         )

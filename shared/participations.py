@@ -75,22 +75,28 @@ def free_slots(session: Session, trial_id: uuid.UUID) -> list[Slot]:
 
 def book(*, session: Session, participation: Participation, slot_id: uuid.UUID) -> Slot:
     """Give the participation this slot (releasing its previous one), or SlotFull."""
-    slot = session.get(Slot, slot_id)
-    if slot is None or slot.trial_id != participation.trial_id:
-        raise UnknownSlot(slot_id)
-    if participation.slot_id == slot.id:
-        return slot
-    # One conditional UPDATE: two bookings racing for the last seat cannot both pass it.
-    taken = session.execute(
+    if participation.slot_id == slot_id:  # already booked there
+        assert participation.slot is not None
+        return participation.slot
+    # One conditional UPDATE: two bookings racing for the last seat cannot both pass it. It
+    # returns the slot, so a booking costs one statement when a seat is free.
+    slot = session.scalars(
         update(Slot)
-        .where(Slot.id == slot.id, Slot.booked < Slot.capacity)
+        .where(
+            Slot.id == slot_id,
+            Slot.trial_id == participation.trial_id,
+            Slot.booked < Slot.capacity,
+        )
         .values(booked=Slot.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise SlotFull(slot.id)
+        .returning(Slot)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+    if slot is None:
+        found = session.get(Slot, slot_id)
+        if found is None or found.trial_id != participation.trial_id:
+            raise UnknownSlot(slot_id)
+        raise SlotFull(slot_id)
     release(session=session, participation=participation)
-    session.refresh(slot)
     participation.slot_id = slot.id
     participation.slot = slot
     participation.starts_at = slot.starts_at
