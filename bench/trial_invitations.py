@@ -186,19 +186,19 @@ def _link(message: EmailMessage) -> str:
     return str(LINK.findall(body.get_content())[0])
 
 
-async def _post_form(url: str, form: dict[str, str]) -> int:
-    """POST a form over a new connection, as a browser would; returns the status. A bare
-    HTTP/1.1 client on asyncio: this process's own CPU stays out of the latencies (a client
-    library in 500 threads spends more CPU than the server it measures)."""
+async def _request(url: str, form: dict[str, str] | None = None) -> int:
+    """POST a form (or GET without one) over a new connection, as a browser would; returns the
+    status. A bare HTTP/1.1 client on asyncio: this process's own CPU stays out of the
+    latencies (a client library in 500 threads spends more CPU than the server it measures)."""
     parts = urlsplit(url)
-    body = urlencode(form).encode()
+    body = urlencode(form).encode() if form is not None else b""
+    head = f"{'GET' if form is None else 'POST'} {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    if form is not None:
+        head += (
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        )
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-    head = (
-        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    writer.write(head.encode() + body)
+    writer.write(f"{head}Connection: close\r\n\r\n".encode() + body)
     await writer.drain()
     status = int((await reader.readline()).split()[1])
     await reader.read()  # the page, until the server closes
@@ -206,14 +206,16 @@ async def _post_form(url: str, form: dict[str, str]) -> int:
     return status
 
 
-async def _all_at_once(links: list[str], forms: list[dict[str, str]]) -> list[tuple[int, float]]:
+async def _all_at_once(
+    links: list[str], forms: list[dict[str, str]] | list[None]
+) -> list[tuple[int, float]]:
     """Every request starts at the same moment; (status, seconds) of each."""
     go = asyncio.Event()
 
-    async def one(link: str, form: dict[str, str]) -> tuple[int, float]:
+    async def one(link: str, form: dict[str, str] | None) -> tuple[int, float]:
         await go.wait()
         started = time.perf_counter()
-        status = await _post_form(link, form)
+        status = await _request(link, form)
         return status, time.perf_counter() - started
 
     waiting = [
@@ -222,6 +224,14 @@ async def _all_at_once(links: list[str], forms: list[dict[str, str]]) -> list[tu
     await asyncio.sleep(0.1)  # every task is waiting on the event
     go.set()
     return list(await asyncio.gather(*waiting))
+
+
+def _percentiles(answers: list[tuple[int, float]]) -> str:
+    latencies = sorted(seconds for _, seconds in answers)
+    return (
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms"
+    )
 
 
 def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> dict[str, str]:
@@ -255,10 +265,11 @@ def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> dict[str
     forms = [
         {"action": "book_slot", "slot_id": slot_ids[n % len(slot_ids)]} for n in range(bookers)
     ]
+    # The floor: as many requests at once to the same server that do nothing (GET /healthz).
+    floor = asyncio.run(_all_at_once([f"{stack.base_url}/healthz"] * bookers, [None] * bookers))
     before = cpu_seconds(stack)
     answers = asyncio.run(_all_at_once(links, forms))
     api_cpu = cpu_seconds(stack)["api"] - before["api"]
-    latencies = sorted(seconds for _, seconds in answers)
     codes = [status for status, _ in answers]
     after = http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]
     accepted = sum(
@@ -268,9 +279,10 @@ def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> dict[str
     over = sum(s["booked"] > s["capacity"] for s in after)
     return {
         f"{bookers} concurrent bookings on {len(slot_ids)} slots of 5": (
-            f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
-            f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms, "
-            f"{codes.count(200)} booked, {codes.count(409)} refused"
+            f"{_percentiles(answers)}, {codes.count(200)} booked, {codes.count(409)} refused"
+        ),
+        f"  baseline: {bookers} GET /healthz at once, same client and server": (
+            f"{_percentiles(floor)}, {[s for s, _ in floor].count(200)} answered 200"
         ),
         "  CPU of the api process per booking": f"{api_cpu / bookers * 1000:.1f} ms",
         "double bookings (seats taken beyond capacity / booked != accepted)": (
