@@ -17,6 +17,7 @@ import secrets
 from email.charset import BASE64, Charset
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
 
 from services.notifier.smtp import Outgoing
 from shared.emails import render
@@ -34,15 +35,29 @@ _UTF8.header_encoding = BASE64
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
     """A Message-ID derived from the idempotency key: a resend is recognisably the same."""
-    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "recrue.local"
+    domain = _sender(mail_from)[0][1].rpartition("@")[2] or "recrue.local"
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+# The sender and a bulk send's subject are the same in every message: parsed and encoded once
+# (email.utils and email.header are pure Python, and cost more than the rest of the headers).
+@lru_cache(maxsize=16)
+def _sender(mail_from: str) -> tuple[tuple[str, str], bytes]:
+    """The configured sender as (name, address), and its From line."""
+    sender = parseaddr(mail_from)
+    return sender, b"From: " + formataddr(sender, "utf-8").encode()
+
+
+@lru_cache(maxsize=1024)
+def _subject_line(subject: str) -> bytes:
+    return b"Subject: " + Header(subject, _UTF8, header_name="Subject").encode("\r\n").encode()
 
 
 def compose(message: Message, settings: Settings) -> Outgoing:
     """The message with its envelope: from the configured sender to the row's address."""
     context = message.context | {"calendar_attached": bool(message.calendar_ics)}
     subject, text, html = render(message.kind, message.language, context)
-    sender = parseaddr(settings.mail_from)
+    sender, from_line = _sender(settings.mail_from)
     identifier = message_id(message.idempotency_key, settings.mail_from)
     texts = [_text(text, "plain"), _text(html, "html")]
     if message.calendar_ics:
@@ -65,8 +80,8 @@ def compose(message: Message, settings: Settings) -> Outgoing:
     headers = [
         *head,
         b"MIME-Version: 1.0",
-        b"Subject: " + Header(subject, _UTF8, header_name="Subject").encode("\r\n").encode(),
-        b"From: " + formataddr(sender, "utf-8").encode(),
+        _subject_line(subject),
+        from_line,
         b"To: " + formataddr((_one_line(message.to_name), _address(message)), "utf-8").encode(),
         b"Date: " + formatdate(usegmt=True).encode(),
         b"Message-ID: " + identifier.encode(),
