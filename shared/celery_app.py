@@ -3,8 +3,10 @@
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
+from shared.db import forget_parent_connections, prepare_before_fork
 from shared.settings import Settings, get_settings
 from shared.tasks import NOTIFICATIONS_QUEUE, QUEUE_OF_TASK, SCHEDULING_QUEUE
 
@@ -23,6 +25,21 @@ def broker_options(settings: Settings) -> dict[str, Any]:
         }
     # Unacked tasks come back after this long: longer than any task may run.
     return {"visibility_timeout": 3600}
+
+
+def prepare_worker_processes() -> None:
+    """Connect the hooks of a prefork worker: the driver and the ORM are made ready in the
+    parent before it forks; each child starts with no connection of the parent's."""
+    worker_init.connect(_before_fork, weak=False)
+    worker_process_init.connect(_in_child, weak=False)
+
+
+def _before_fork(**_: Any) -> None:
+    prepare_before_fork()
+
+
+def _in_child(**_: Any) -> None:
+    forget_parent_connections()
 
 
 def make_celery(name: str, settings: Settings | None = None) -> Celery:

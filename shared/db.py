@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from shared.settings import get_settings
 
@@ -44,6 +44,23 @@ def get_engine() -> Engine:
 def get_sessionmaker() -> sessionmaker[Session]:
     """The process-wide session factory."""
     return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+def prepare_before_fork() -> None:
+    """In a prefork parent: create the engine (importing the driver) and configure the ORM
+    mappers once, instead of in each child as its first task runs (about 0.4 s of CPU per
+    process on the development machine, paid while the first emails of a bulk send wait).
+    No connection is opened; each child still opens its own."""
+    import shared.models  # noqa: F401  (every mapper, so that all can be configured)
+
+    get_engine()
+    configure_mappers()
+
+
+def forget_parent_connections() -> None:
+    """In a forked child: never use a connection the parent's pool may hold (there should be
+    none, see prepare_before_fork; this makes sure)."""
+    get_engine().dispose(close=False)
 
 
 @contextmanager

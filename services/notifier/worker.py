@@ -4,10 +4,11 @@ from typing import Any
 
 from celery.signals import worker_init
 
-from shared.celery_app import make_celery
+from shared.celery_app import make_celery, prepare_worker_processes
 from shared.emails.render import compile_all
 
 app = make_celery("notifier")
+prepare_worker_processes()
 app.conf.include = ["services.notifier.tasks"]
 
 

@@ -1,6 +1,6 @@
 """The scheduler's Celery app and beat schedule: `celery -A services.scheduler.worker worker`."""
 
-from shared.celery_app import make_celery
+from shared.celery_app import make_celery, prepare_worker_processes
 from shared.settings import get_settings
 from shared.tasks import (
     EXPIRE_INVITATIONS,
@@ -11,6 +11,7 @@ from shared.tasks import (
 )
 
 app = make_celery("scheduler")
+prepare_worker_processes()
 app.conf.include = ["services.scheduler.tasks"]
 settings = get_settings()
 app.conf.beat_schedule = {
