@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from services.api import idempotency
 from services.api.api_keys.service import find_agent
 from services.api.errors import Forbidden, Unauthorized
 from shared.celery_app import make_celery
@@ -53,6 +54,7 @@ def current_agent(request: Request, session: SessionDep) -> Agent:
     found = find_agent(session, key.strip())
     if found is None:
         raise Unauthorized("unknown or revoked API key")
+    idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
     return Agent(id=found.id, name=found.name, role=found.role)
 
 

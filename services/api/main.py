@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import errors
+from services.api import errors, idempotency
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.candidate_pages.router import router as candidate_pages
@@ -80,6 +80,8 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1")
 
+    app.add_exception_handler(idempotency.Replay, idempotency.replay_handler)
+    app.add_middleware(idempotency.IdempotentWrites)
     app.add_middleware(Metrics)
     return app
 

@@ -8,6 +8,7 @@ from shared.models.candidate_token import CandidateToken
 from shared.models.dossier import Dossier
 from shared.models.examiner import TrialExaminer
 from shared.models.history import HistoryEntry
+from shared.models.idempotent_request import IdempotentRequest
 from shared.models.job import Job
 from shared.models.message import Message
 from shared.models.note import Note
@@ -23,6 +24,7 @@ __all__ = [
     "CandidateToken",
     "Dossier",
     "HistoryEntry",
+    "IdempotentRequest",
     "Job",
     "Message",
     "Note",

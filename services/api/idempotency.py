@@ -1,0 +1,225 @@
+"""`Idempotency-Key` on every write of the HR API: a repeat gets the first answer.
+
+How it holds when a client retries at the worst moment:
+- the middleware reads the request and fingerprints it (method, path, query, body);
+- once the caller's API key is known, its key is reserved by an INSERT in the write's own
+  transaction: the reservation commits with the write or not at all. A second request with the
+  same key waits on that row until the first one ends (PostgreSQL's unique index; SQLite's
+  single writer), then finds it and is answered from it instead of writing again;
+- right after the commit, the middleware records the answer on the reservation, then sends it.
+Only writes that committed are remembered: a refused request (4xx) changed nothing, so sending
+it again does it again. The same key with another request is refused (422). If the process
+stopped between the commit and recording the answer, a repeat gets a 409 that says the write
+was done, rather than doing it twice.
+"""
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+import anyio
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.errors import problem
+from shared.db import get_sessionmaker
+from shared.models import IdempotentRequest
+
+log = logging.getLogger(__name__)
+
+HEADER = "idempotency-key"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_KEY = 200
+# How long a repeat waits for the first request's answer to be recorded after its commit.
+ANSWER_WAIT_SECONDS = 10
+# Answer headers that belong to one transmission, not to the answer.
+_NOT_REPLAYED = frozenset({b"content-length", b"date", b"server"})
+
+
+@dataclass
+class Keyed:
+    """A keyed write in flight: its key and fingerprint; the API key once reserved."""
+
+    key: str
+    fingerprint: str
+    api_key_id: uuid.UUID | None = None
+
+
+class Replay(Exception):
+    """The key was used before by this API key: answer from the stored row."""
+
+    def __init__(self, keyed: Keyed, api_key_id: uuid.UUID) -> None:
+        super().__init__(keyed.key)
+        self.keyed, self.api_key_id = keyed, api_key_id
+
+
+def reserve(session: Session, request: Request, api_key_id: uuid.UUID) -> None:
+    """Reserve the request's key, if it has one, in the session's transaction (Replay if the
+    key is taken)."""
+    keyed: Keyed | None = getattr(request.state, "idempotency", None)
+    if keyed is None:
+        return
+    try:
+        session.execute(
+            insert(IdempotentRequest).values(
+                id=uuid.uuid4(),
+                api_key_id=api_key_id,
+                key=keyed.key,
+                fingerprint=keyed.fingerprint,
+            )
+        )
+    except IntegrityError:
+        raise Replay(keyed, api_key_id) from None
+    keyed.api_key_id = api_key_id
+
+
+def replay(exc: Replay) -> Response:
+    """The first answer to this key, or why there is none to give. A repeat that arrives while
+    the first request is between its commit and the recording of its answer waits for it."""
+    deadline = time.monotonic() + ANSWER_WAIT_SECONDS
+    while True:
+        with get_sessionmaker()() as session:
+            row = session.scalars(
+                select(IdempotentRequest).where(
+                    IdempotentRequest.api_key_id == exc.api_key_id,
+                    IdempotentRequest.key == exc.keyed.key,
+                )
+            ).one()
+        if row.fingerprint != exc.keyed.fingerprint:
+            return problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was sent before with another request: use a new key",
+            )
+        if row.status_code is not None and row.body is not None:
+            return _stored(row.status_code, row.headers or [], row.body)
+        if time.monotonic() > deadline:
+            return problem(
+                409,
+                "idempotent-answer-lost",
+                "Done, answer not kept",
+                "the first request with this Idempotency-Key was carried out, but its answer "
+                "was not recorded: read the resource to see the result",
+            )
+        time.sleep(0.05)
+
+
+def _stored(status: int, headers: list[list[str]], body: str) -> Response:
+    content = body.encode()
+    response = Response(content=content, status_code=status)
+    response.raw_headers = [
+        *((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers),
+        (b"content-length", str(len(content)).encode()),
+        (b"idempotent-replayed", b"true"),
+    ]
+    return response
+
+
+def _record(keyed: Keyed, status: int, headers: list[list[str]], body: bytes) -> None:
+    with get_sessionmaker().begin() as session:
+        session.execute(
+            update(IdempotentRequest)
+            .where(
+                IdempotentRequest.api_key_id == keyed.api_key_id,
+                IdempotentRequest.key == keyed.key,
+            )
+            .values(status_code=status, headers=headers, body=body.decode())  # JSON: UTF-8
+        )
+
+
+class IdempotentWrites:
+    """Fingerprint keyed writes of the HR API, and record their answers once committed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not key or len(key) > MAX_KEY or not key.isprintable():
+            await problem(
+                422,
+                "validation-error",
+                "Invalid request",
+                f"Idempotency-Key must be 1 to {MAX_KEY} printable characters",
+            )(scope, receive, send)
+            return
+        body = await _body(receive)
+        keyed = Keyed(key, _fingerprint(scope, body))
+        scope.setdefault("state", {})["idempotency"] = keyed
+        answer: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            answer.append(message)
+
+        await self.app(scope, _body_then(body, receive), keep)
+        start = next((m for m in answer if m["type"] == "http.response.start"), None)
+        if start is not None and keyed.api_key_id is not None and start["status"] < 400:
+            content = b"".join(m.get("body", b"") for m in answer if m["type"].endswith("body"))
+            headers = [
+                [name.decode("latin-1"), value.decode("latin-1")]
+                for name, value in start.get("headers", [])
+                if name.lower() not in _NOT_REPLAYED
+            ]
+            try:
+                await anyio.to_thread.run_sync(_record, keyed, start["status"], headers, content)
+            except Exception:  # the write committed: its answer goes out all the same
+                log.warning("idempotency: the answer to key %r was not recorded", keyed.key)
+        for message in answer:
+            await send(message)
+
+
+def _key(scope: Scope) -> str | None:
+    """The Idempotency-Key of a write to the HR API (None: not one, or no key)."""
+    if scope["type"] != "http" or scope["method"] not in WRITES:
+        return None
+    if not scope["path"].startswith("/api/"):
+        return None
+    for name, value in scope["headers"]:
+        if name == HEADER.encode():
+            return str(value.decode("latin-1").strip())
+    return None
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _body_then(body: bytes, receive: Receive) -> Receive:
+    """The request's body, already read, then what the server sends next (a disconnect)."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return receive_again
+
+
+def _fingerprint(scope: Scope, body: bytes) -> str:
+    head = json.dumps([scope["method"], scope["path"], scope.get("query_string", b"").decode()])
+    return hashlib.sha256(head.encode() + b"\n" + body).hexdigest()
+
+
+async def replay_handler(_: Request, exc: Exception) -> Response:
+    """The exception handler for Replay (the lookup runs off the event loop)."""
+    assert isinstance(exc, Replay)
+    return await anyio.to_thread.run_sync(replay, exc)
