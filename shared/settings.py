@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     unavailability_sweep_seconds: float = 60.0
     deadline_sweep_seconds: float = 60.0
     offer_days: int = 7
+    idempotency_key_hours: float = Field(default=24.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

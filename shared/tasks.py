@@ -16,6 +16,7 @@ SWEEP_UNAVAILABILITY = "scheduler.sweep_unavailability"
 SEND_REMINDERS = "scheduler.send_reminders"
 EXPIRE_INVITATIONS = "scheduler.expire_invitations"
 EXPIRE_OFFERS = "scheduler.expire_offers"
+FORGET_IDEMPOTENCY_KEYS = "scheduler.forget_idempotency_keys"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGES: NOTIFICATIONS_QUEUE,
@@ -25,6 +26,7 @@ QUEUE_OF_TASK = {
     SEND_REMINDERS: SCHEDULING_QUEUE,
     EXPIRE_INVITATIONS: SCHEDULING_QUEUE,
     EXPIRE_OFFERS: SCHEDULING_QUEUE,
+    FORGET_IDEMPOTENCY_KEYS: SCHEDULING_QUEUE,
 }
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from services.scheduler import deadlines
 from services.scheduler.availability import sweep_unavailability as bring_back_due
+from services.scheduler.housekeeping import forget_idempotency_keys as forget_old_keys
 from services.scheduler.invitations import send_calendars as build_and_queue_calendars
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
@@ -11,6 +12,7 @@ from shared.settings import get_settings
 from shared.tasks import (
     EXPIRE_INVITATIONS,
     EXPIRE_OFFERS,
+    FORGET_IDEMPOTENCY_KEYS,
     RELAY_OUTBOX,
     SEND_CALENDARS,
     SEND_REMINDERS,
@@ -50,3 +52,8 @@ def expire_invitations() -> int:
 @app.task(name=EXPIRE_OFFERS, acks_late=False)
 def expire_offers() -> int:
     return deadlines.expire_offers(publish=publish)
+
+
+@app.task(name=FORGET_IDEMPOTENCY_KEYS, acks_late=False)
+def forget_idempotency_keys() -> int:
+    return forget_old_keys()

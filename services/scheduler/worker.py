@@ -5,6 +5,7 @@ from shared.settings import get_settings
 from shared.tasks import (
     EXPIRE_INVITATIONS,
     EXPIRE_OFFERS,
+    FORGET_IDEMPOTENCY_KEYS,
     RELAY_OUTBOX,
     SEND_REMINDERS,
     SWEEP_UNAVAILABILITY,
@@ -23,4 +24,5 @@ app.conf.beat_schedule = {
     "send-reminders": {"task": SEND_REMINDERS, "schedule": settings.deadline_sweep_seconds},
     "expire-invitations": {"task": EXPIRE_INVITATIONS, "schedule": settings.deadline_sweep_seconds},
     "expire-offers": {"task": EXPIRE_OFFERS, "schedule": settings.deadline_sweep_seconds},
+    "forget-idempotency-keys": {"task": FORGET_IDEMPOTENCY_KEYS, "schedule": 3600},
 }
