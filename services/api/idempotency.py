@@ -34,7 +34,7 @@ from shared.models import IdempotentRequest
 
 log = logging.getLogger(__name__)
 
-HEADER = "idempotency-key"
+HEADER = b"idempotency-key"  # as ASGI gives header names: lower case bytes
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY = 200
 # How long a repeat waits for the first request's answer to be recorded after its commit.
@@ -186,8 +186,8 @@ def _key(scope: Scope) -> str | None:
     if not scope["path"].startswith("/api/"):
         return None
     for name, value in scope["headers"]:
-        if name == HEADER.encode():
-            return str(value.decode("latin-1").strip())
+        if name == HEADER:
+            return bytes(value).decode("latin-1").strip()
     return None
 
 
