@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     mail_from: str = "Recrue RH <rh@recrue.local>"
     mail_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "change-me"
+    secret_key: str = ""  # required outside SQLite: see shared/secret_key.py
     api_port: int = 8000
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
     default_timezone: str = "Europe/Brussels"

@@ -21,6 +21,7 @@ from services.api.previews.router import router as previews
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
+from shared.secret_key import require_secret_key
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -56,6 +57,7 @@ class Metrics:
 
 def create_app() -> FastAPI:
     """Build the API with its routers, error handlers and metrics."""
+    require_secret_key()  # refuse to start with a default or short SECRET_KEY
     app = FastAPI(
         title="Recrue",
         summary="Recruitment back end for public administrations",
