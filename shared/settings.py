@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     outbox_relay_grace_seconds: float = 2.0
     storage_dir: Path | None = None
     max_upload_mb: float = 10.0
+    max_body_kb: int = Field(
+        default=1024, ge=1, description="largest request body outside uploads (JSON, forms)"
+    )
     candidate_link_days: int = 14
     unavailability_sweep_seconds: float = 60.0
     deadline_sweep_seconds: float = 60.0
