@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     deadline_sweep_seconds: float = 60.0
     offer_days: int = 7
     idempotency_key_hours: float = Field(default=24.0, gt=0)
+    # Bounds on every network wait, so that a hung database or broker cannot freeze the api.
+    database_connect_timeout: int = Field(
+        default=5, ge=2, description="seconds to open a PostgreSQL connection"
+    )
+    database_statement_timeout: float = Field(
+        default=30.0, ge=0, description="PostgreSQL statement_timeout, seconds; 0: none"
+    )
+    database_lock_timeout: float = Field(
+        default=10.0, ge=0, description="PostgreSQL lock_timeout, seconds; 0: none"
+    )
+    broker_timeout: float = Field(
+        default=2.0, gt=0, description="seconds per Redis connect or command (a publish)"
+    )
+    readyz_timeout: float = Field(default=2.0, gt=0, description="seconds per /readyz check")
 
     @property
     def resolved_database_url(self) -> str:

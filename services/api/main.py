@@ -7,9 +7,9 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api import errors, idempotency
-from services.api.body_limit import BodyLimit
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
+from services.api.body_limit import BodyLimit
 from services.api.candidate_pages.router import router as candidate_pages
 from services.api.candidates.router import router as candidates
 from services.api.deliberation.router import router as deliberation
