@@ -1,8 +1,10 @@
-"""A TCP proxy to a real server, which a test can take down and bring back (a broker outage)."""
+"""A TCP proxy to a real server, which a test can take down and bring back (a broker outage),
+or freeze: connections are accepted, but nothing is forwarded either way (a hung server)."""
 
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -14,6 +16,14 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._frozen = threading.Event()
+
+    def freeze(self) -> None:
+        """Accept connections but forward nothing, on new and open connections alike."""
+        self._frozen.set()
+
+    def thaw(self) -> None:
+        self._frozen.clear()
 
     def up(self) -> None:
         listener = socket.socket()
@@ -39,6 +49,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # the listener was closed: the proxy is down
+            if self._frozen.is_set():  # hold the connection open, never answer
+                with self._lock:
+                    self._sockets.add(client)
+                continue
             try:
                 server = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -53,6 +67,8 @@ class TcpProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                while self._frozen.is_set():
+                    time.sleep(0.05)
                 sink.sendall(data)
         except OSError:
             pass
