@@ -392,3 +392,20 @@ def test_illegal_transitions_answer_409_naming_the_state(
         )
         assert response.json()["state"] == state
         assert state in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "encoded"),
+    [("POP–2026–01", "POP%E2%80%932026%E2%80%9301"), ("Łódź-2026", "%C5%81%C3%B3d%C5%BA-2026")],
+)
+def test_report_of_a_reference_outside_latin1_downloads(
+    client: Any, build: Any, hr: dict[str, str], reference: str, encoded: str
+) -> None:
+    job = build.job(reference=reference)
+    pdf = client.get(f"/api/v1/jobs/{job['id']}/shortlist/report?format=pdf", headers=hr)
+    assert pdf.status_code == 200, pdf.text
+    disposition = pdf.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="')
+    assert disposition.encode("ascii")  # every header byte is ASCII
+    assert disposition.endswith(f"filename*=UTF-8''shortlist-{encoded}.pdf")
+    assert pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0] is not None

@@ -144,3 +144,25 @@ def test_admin_manages_keys(client: Any, api_key: Any) -> None:
     assert client.get("/api/v1/dossiers", headers=as_examiner).status_code == 401
     bad_role = client.post("/api/v1/api-keys", json={"name": "x", "role": "boss"}, headers=admin)
     assert bad_role.status_code == 422
+
+
+def test_examiners_are_updated_by_difference(client: Any, build: Any, api_key: Any) -> None:
+    hr = api_key("hr")
+    admin = api_key("admin")
+    ids = []
+    for name in ("jury-1", "jury-2"):
+        created = client.post(
+            "/api/v1/api-keys", json={"name": name, "role": "examiner"}, headers=admin
+        )
+        ids.append(created.json()["id"])
+    trial = build.written_trial(build.job(), examiner_ids=[ids[0]])
+
+    path = f"/api/v1/trials/{trial['id']}/examiners"
+    kept_and_added = client.put(path, json={"examiner_ids": [ids[0], ids[1], ids[0]]}, headers=hr)
+    assert kept_and_added.status_code == 200, kept_and_added.text
+    assert kept_and_added.json()["examiner_ids"] == [ids[0], ids[1]]
+    removed = client.put(path, json={"examiner_ids": [ids[1]]}, headers=hr)
+    assert removed.status_code == 200 and removed.json()["examiner_ids"] == [ids[1]]
+    assert client.get(f"/api/v1/trials/{trial['id']}", headers=hr).json()["examiner_ids"] == [
+        ids[1]
+    ]

@@ -1,5 +1,7 @@
+import unicodedata
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
@@ -44,13 +46,20 @@ def shortlist_report(
     job = get_job(session=session, job_id=job_id)
     data = _report(job, service.shortlist(session=session, job_id=job_id), session)
     if format == "pdf":
-        filename = f"shortlist-{job.reference}.pdf"
         return Response(
             report.render_pdf(data, language),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+            headers={"Content-Disposition": _inline(f"shortlist-{job.reference}.pdf")},
         )
     return HTMLResponse(report.render_html(data, language))
+
+
+def _inline(filename: str) -> str:
+    """Content-Disposition for any file name (RFC 6266): the UTF-8 name as `filename*`
+    (RFC 5987), after an ASCII fallback for clients that know only `filename`."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = "".join(c if c.isalnum() or c in "._-" else "_" for c in ascii_name)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _report(job: Job, dossiers: list[Dossier], session: Session) -> report.Shortlist:

@@ -88,7 +88,10 @@ def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]
         raise Invalid(
             f"not examiner keys: {', '.join(wrong)}", field="examiner_ids", examiner_ids=wrong
         )
-    trial.examiner_links = [TrialExaminer(api_key_id=i) for i in wanted]
+    # Diffed, not replaced: the ORM inserts before it deletes, so a new link for an examiner
+    # already assigned would collide with the old one on the unique (trial, key).
+    kept = {link.api_key_id: link for link in trial.examiner_links if link.api_key_id in keys}
+    trial.examiner_links = [kept.get(i) or TrialExaminer(api_key_id=i) for i in wanted]
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
