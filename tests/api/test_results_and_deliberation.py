@@ -249,6 +249,11 @@ def test_deliberation_offer_fallback_and_closing(
         f"/api/v1/dossiers/{third['id']}/hire", json={"started_on": "2027-05-01"}, headers=hr
     )
     assert hired.json()["status"] == "hired" and hired.json()["started_on"] == "2027-05-01"
+    too_early = client.post(
+        f"/api/v1/dossiers/{third['id']}/left", json={"left_on": "2027-04-30"}, headers=hr
+    )
+    assert too_early.status_code == 422 and "left_on" in too_early.text
+    assert status(third) == "hired"
     left = client.post(
         f"/api/v1/dossiers/{third['id']}/left",
         json={"left_on": "2028-01-31", "reason": "mutation"},
