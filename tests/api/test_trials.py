@@ -82,6 +82,13 @@ def test_invite_all_eligible(client: Any, build: Any, hr: dict[str, str]) -> Non
     job = build.job()
     dossiers = [build.dossier(job) for _ in range(3)]
     build.dossier()  # another job's dossier is not eligible
+    set_aside = build.dossier(job)  # nor one whose application HR marked unavailable
+    unavailable = client.post(
+        f"/api/v1/applications/{set_aside['application_id']}/mark-unavailable",
+        json={"reason": "en congé"},
+        headers=hr,
+    )
+    assert unavailable.status_code == 200, unavailable.text
     trial = build.written_trial(job)
 
     response = client.post(

@@ -11,10 +11,19 @@ from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
-from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer, utcnow
+from shared.models import (
+    ApiKey,
+    Application,
+    Dossier,
+    Participation,
+    Slot,
+    Trial,
+    TrialExaminer,
+    utcnow,
+)
 from shared.participations import send_calendar
 from shared.tasks import CalendarChange
-from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
+from shared.workflow import INVITABLE_DOSSIER_STATES, ApplicationStatus, ParticipationStatus
 
 
 def get_trial(*, session: Session, trial_id: uuid.UUID, for_update: bool = False) -> Trial:
@@ -124,7 +133,13 @@ def _dossiers_to_invite(
         return list(
             session.scalars(
                 select(Dossier.id)
-                .where(Dossier.job_id == trial.job_id, Dossier.status.in_(INVITABLE_DOSSIER_STATES))
+                .join(Application, Application.id == Dossier.application_id)
+                .where(
+                    Dossier.job_id == trial.job_id,
+                    Dossier.status.in_(INVITABLE_DOSSIER_STATES),
+                    # HR set these aside (unavailable until a date or until marked available).
+                    Application.status != ApplicationStatus.UNAVAILABLE,
+                )
                 .order_by(Dossier.created_at, Dossier.id)
             )
         )
