@@ -73,8 +73,8 @@ def routes(w: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
             WRITE,
         ),
         ("GET", f"/api/v1/jobs/{job}/trials", None, READ),
-        ("GET", f"/api/v1/trials/{trial}", None, READ),
-        ("GET", f"/api/v1/trials/{trial}/participations", None, READ),
+        ("GET", f"/api/v1/trials/{trial}", None, DOSSIER_READ),  # the examiner's own trial
+        ("GET", f"/api/v1/trials/{trial}/participations", None, DOSSIER_READ),
         ("PUT", f"/api/v1/trials/{trial}/examiners", {"examiner_ids": []}, WRITE),
         ("POST", f"/api/v1/trials/{trial}/invitations", {"dossier_ids": [dossier]}, WRITE),
         ("POST", f"/api/v1/dossiers/{dossier}/withdraw", {}, WRITE),
@@ -112,6 +112,16 @@ def test_examiner_sees_only_dossiers_of_assigned_trials(
     assert [d["id"] for d in listed] == [mine["id"]]
     summary = client.get("/api/v1/dossiers/summary", headers=examiner).json()["items"]
     assert summary[0]["total"] == 1
+
+    # They see the trial they grade and its participants, and no other trial.
+    assert client.get(f"/api/v1/trials/{trial['id']}", headers=examiner).status_code == 200
+    participants = client.get(f"/api/v1/trials/{trial['id']}/participations", headers=examiner)
+    assert participants.status_code == 200
+    assert [p["dossier_id"] for p in participants.json()["items"]] == [mine["id"]]
+    another = build.written_trial(job)
+    assert client.get(f"/api/v1/trials/{another['id']}", headers=examiner).status_code == 403
+    others = client.get(f"/api/v1/trials/{another['id']}/participations", headers=examiner)
+    assert others.status_code == 403
 
 
 def test_only_examiner_keys_can_be_assigned(client: Any, build: Any, hr: dict[str, str]) -> None:

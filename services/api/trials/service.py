@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.api.errors import Conflict, Invalid, NotFound
+from services.api.deps import Agent
+from services.api.errors import Conflict, Forbidden, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
@@ -26,11 +27,16 @@ from shared.tasks import CalendarChange
 from shared.workflow import INVITABLE_DOSSIER_STATES, ApplicationStatus, ParticipationStatus
 
 
-def get_trial(*, session: Session, trial_id: uuid.UUID, for_update: bool = False) -> Trial:
-    """The trial, or NotFound (locked for the transaction with `for_update`)."""
+def get_trial(
+    *, session: Session, trial_id: uuid.UUID, for_update: bool = False, agent: Agent | None = None
+) -> Trial:
+    """The trial, or NotFound (locked for the transaction with `for_update`); an examiner
+    `agent` may see only the trials assigned to them."""
     trial = session.get(Trial, trial_id, with_for_update={"of": Trial} if for_update else None)
     if trial is None:
         raise NotFound(f"trial {trial_id} not found")
+    if agent is not None and agent.role == "examiner" and agent.id not in trial.examiner_ids:
+        raise Forbidden("this trial is not assigned to you")
     return trial
 
 
