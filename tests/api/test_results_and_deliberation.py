@@ -414,3 +414,60 @@ def test_report_of_a_reference_outside_latin1_downloads(
     assert disposition.encode("ascii")  # every header byte is ASCII
     assert disposition.endswith(f"filename*=UTF-8''shortlist-{encoded}.pdf")
     assert pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0] is not None
+
+
+def test_hr_free_text_stays_with_hr(
+    client: Any, build: Any, hr: dict[str, str], api_key: Any
+) -> None:
+    examiner = api_key("examiner", name="jury-y")
+    viewer = api_key("viewer")
+    with session_scope() as session:
+        from shared.models import ApiKey
+
+        key_id = str(session.scalars(select(ApiKey.id).where(ApiKey.name == "jury-y")).one())
+    job = build.job()
+    dossier = build.dossier(job)
+    mine = build.written_trial(job, examiner_ids=[key_id])
+    other = build.written_trial(job, title="Autre", starts_at="2027-03-30T10:00:00+02:00")
+    build.invite(mine, dossier)
+    build.invite(other, dossier)
+    mine_pid = _participation(client, hr, mine, dossier)
+    graded = client.post(
+        f"/api/v1/participations/{mine_pid}/result",
+        json={"present": True, "score": "15", "comment": "EXAMINER-COMMENT"},
+        headers=examiner,
+    )
+    assert graded.status_code == 200
+    assert _grade(client, hr, other, dossier, "12", comment="HR-COMMENT").status_code == 200
+    postponed = client.post(
+        f"/api/v1/participations/{mine_pid}/postpone",
+        json={"starts_at": "2027-04-02T10:00:00+02:00", "reason": "HR-REASON"},
+        headers=hr,
+    )
+    assert postponed.status_code == 200, postponed.text
+
+    path = f"/api/v1/dossiers/{dossier['id']}"
+    as_hr, as_examiner = client.get(path, headers=hr).text, client.get(path, headers=examiner).text
+    assert "EXAMINER-COMMENT" in as_hr and "HR-COMMENT" in as_hr
+    assert "EXAMINER-COMMENT" in as_examiner, "the examiner reads the comments of their trial"
+    assert "HR-COMMENT" not in as_examiner, "not another trial's"
+    assert "COMMENT" not in client.get(path, headers=viewer).text
+
+    history = f"{path}/history"
+    assert "HR-REASON" in client.get(history, headers=hr).text
+    for headers in (examiner, viewer):
+        answer = client.get(history, headers=headers)
+        assert answer.status_code == 200
+        assert "HR-REASON" not in answer.text
+        actions = [e["action"] for e in answer.json()["items"]]
+        assert "participation_postponed" in actions, "the step shows, without its reason"
+
+    application = build.application()
+    client.post(
+        f"/api/v1/applications/{application['id']}/request-changes",
+        json={"message": "HR-MESSAGE"},
+        headers=hr,
+    )
+    application_history = f"/api/v1/applications/{application['id']}/history"
+    assert "HR-MESSAGE" in client.get(application_history, headers=hr).text
+    assert "HR-MESSAGE" not in client.get(application_history, headers=viewer).text

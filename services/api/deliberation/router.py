@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.api import visibility
 from services.api.deliberation import report, service
 from services.api.deliberation.schemas import (
     Deliberation,
@@ -19,7 +20,6 @@ from services.api.deliberation.schemas import (
     ShortlistOut,
 )
 from services.api.deps import HR, Reader, SessionDep
-from services.api.dossiers.router import visible
 from services.api.dossiers.schemas import DossierOut
 from services.api.jobs.service import get_job
 from shared.models import Dossier, Job, Trial, utcnow
@@ -127,12 +127,12 @@ def offer_call(dossier_id: uuid.UUID, data: OfferCall, session: SessionDep, agen
         note=data.note,
         actor=agent.actor,
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/offer/accept", response_model=DossierOut)
 def accept_offer(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
-    return visible(
+    return visibility.dossier(
         service.accept_offer(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
@@ -144,7 +144,7 @@ def decline_offer(
     dossier = service.decline_offer(
         session=session, dossier_id=dossier_id, reason=data.reason, actor=agent.actor
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/hire", response_model=DossierOut)
@@ -152,12 +152,12 @@ def hire(dossier_id: uuid.UUID, data: Hire, session: SessionDep, agent: HR) -> o
     dossier = service.hire(
         session=session, dossier_id=dossier_id, started_on=data.started_on, actor=agent.actor
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/no-show", response_model=DossierOut)
 def no_show(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
-    return visible(
+    return visibility.dossier(
         service.no_show(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
@@ -171,4 +171,4 @@ def left(dossier_id: uuid.UUID, data: Departure, session: SessionDep, agent: HR)
         reason=data.reason,
         actor=agent.actor,
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)

@@ -3,6 +3,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from services.api import visibility
 from services.api.deps import HR, DossierReader, Reader, SessionDep
 from services.api.trials import changes, service
 from services.api.trials.schemas import (
@@ -17,7 +18,6 @@ from services.api.trials.schemas import (
     TrialOut,
     TrialPostponement,
     TrialUpdate,
-    hide_comments,
 )
 
 router = APIRouter(tags=["trials"])
@@ -71,8 +71,7 @@ def list_participations(
     service.get_trial(session=session, trial_id=trial_id, agent=agent)
     rows = service.list_participations(session=session, trial_id=trial_id, status=status)
     items = [ParticipationOut.model_validate(p) for p in rows]
-    hide_comments(items, agent.role)
-    return {"items": items}
+    return {"items": visibility.participations(items, agent, graded={trial_id})}
 
 
 @router.get("/trials/{trial_id}/slots", response_model=dict[str, list[SlotOut]])

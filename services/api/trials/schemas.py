@@ -179,15 +179,6 @@ class ParticipationOut(Resource):
     result: dict[str, Any] | None
 
 
-def hide_comments(participations: list[ParticipationOut], role: str) -> None:
-    """Viewers (board members) never see examiners' comments."""
-    if role in ("admin", "hr", "examiner"):
-        return
-    for participation in participations:
-        if participation.result is not None:
-            participation.result = {k: v for k, v in participation.result.items() if k != "comment"}
-
-
 class InvitationsOut(BaseModel):
     invited: list[ParticipationOut]
     already_invited: list[uuid.UUID]
