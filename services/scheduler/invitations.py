@@ -140,6 +140,8 @@ def _kind(participation: Participation, purpose: str) -> str:
         return "cancellation"
     if purpose == "update":
         return "postponement"
+    if purpose == "change":
+        return "trial_changed"
     if purpose == "confirm_booking":
         return "booking_confirmation"
     if participation.trial.uses_slots and participation.starts_at is None:
@@ -171,6 +173,9 @@ def _calendar_email(
             context["starts_at"] = _local(
                 participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
             )
+    elif kind == "trial_changed":
+        context["changed"] = event.changed or []
+        context["reason"] = event.reason
     elif kind == "postponement":
         zone = ZoneInfo(participation.trial.timezone)
         context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
