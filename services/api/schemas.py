@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -13,6 +13,9 @@ def _to_utc(value: datetime) -> datetime:
 
 # Times go out in UTC, whatever offset they came in with.
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+# Times come in with an offset and are kept in UTC from there on, so that nothing stored or
+# echoed (booking windows, history entries) keeps the client's offset.
+AwareUTC = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 
 
 class Resource(BaseModel):

@@ -60,6 +60,7 @@ def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
                 "purpose": "invite",
                 "previous_starts_at": None,
                 "reason": None,
+                "changed": None,
             }
             for p in answer["invited"]
         ),
@@ -113,3 +114,32 @@ def test_invite_refuses_other_jobs_and_unknown_dossiers(
     assert client.post(path, json={}, headers=hr).status_code == 422
     both = {"dossier_ids": [foreign["id"]], "all_eligible": True}
     assert client.post(path, json=both, headers=hr).status_code == 422
+
+
+def test_times_given_with_an_offset_are_kept_and_echoed_in_utc(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    job = build.job()
+    body = {
+        "kind": "oral",
+        "title": "Oral",
+        "booking": {
+            "slot_minutes": 30,
+            "windows": [{"start": "2027-06-15T09:00:00+02:00", "end": "2027-06-15T10:00:00+02:00"}],
+        },
+    }
+    trial = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr).json()
+    [window] = trial["booking"]["windows"]
+    assert window == {"start": "2027-06-15T07:00:00+00:00", "end": "2027-06-15T08:00:00+00:00"}
+
+    dossier = build.dossier(job)
+    written = build.written_trial(job)
+    [invited] = build.invite(written, dossier)["invited"]
+    client.post(
+        f"/api/v1/participations/{invited['id']}/postpone",
+        json={"starts_at": "2027-04-02T10:00:00+02:00"},
+        headers=hr,
+    )
+    history = client.get(f"/api/v1/dossiers/{dossier['id']}/history", headers=hr).json()["items"]
+    [moved] = [e for e in history if e["action"] == "participation_postponed"]
+    assert moved["after"]["starts_at"] == "2027-04-02T08:00:00+00:00"

@@ -4,17 +4,17 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime
 from shared.settings import get_settings
 
 TrialKind = Literal["written", "oral", "practical", "interview"]
 
 
 class Window(Input):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareUTC
+    end: AwareUTC
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
@@ -50,14 +50,14 @@ class TrialCreate(Input):
     kind: TrialKind
     title: str = Field(min_length=1, max_length=300)
     location: str = Field(default="", max_length=500)
-    starts_at: AwareDatetime | None = Field(
+    starts_at: AwareUTC | None = Field(
         default=None,
         description="required for a fixed-time trial; a slot trial starts at its first slot",
     )
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     timezone: str = Field(default_factory=lambda: get_settings().default_timezone)
     info: str = Field(default="", max_length=5000)
-    response_deadline: AwareDatetime | None = None
+    response_deadline: AwareUTC | None = None
     booking: Booking | None = None
     weight: Decimal = Field(default=Decimal(1), gt=0, le=1000)
     max_score: Decimal = Field(default=Decimal(20), gt=0, le=100_000)
@@ -128,14 +128,14 @@ class SlotOut(Resource):
 
 
 class TrialPostponement(Input):
-    starts_at: AwareDatetime
+    starts_at: AwareUTC
     reason: str | None = Field(default=None, max_length=2000)
 
     _when = field_validator("starts_at")(_future)
 
 
 class ParticipationPostponement(Input):
-    starts_at: AwareDatetime | None = None
+    starts_at: AwareUTC | None = None
     slot_id: uuid.UUID | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
