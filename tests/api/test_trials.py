@@ -143,3 +143,25 @@ def test_times_given_with_an_offset_are_kept_and_echoed_in_utc(
     history = client.get(f"/api/v1/dossiers/{dossier['id']}/history", headers=hr).json()["items"]
     [moved] = [e for e in history if e["action"] == "participation_postponed"]
     assert moved["after"]["starts_at"] == "2027-04-02T08:00:00+00:00"
+
+
+def test_numbers_have_one_representation(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    created = build.written_trial(job, weight="1", max_score="20", pass_score="10.5")
+    read = client.get(f"/api/v1/trials/{created['id']}", headers=hr).json()
+    for trial in (created, read):
+        assert (trial["weight"], trial["max_score"], trial["pass_score"]) == (
+            "1.00",
+            "20.00",
+            "10.50",
+        )
+    dossier = build.dossier(job)
+    [invited] = build.invite(created, dossier)["invited"]
+    recorded = client.post(
+        f"/api/v1/participations/{invited['id']}/result",
+        json={"present": True, "score": "12.5"},
+        headers=hr,
+    )
+    assert recorded.json()["result"]["score"] == "12.50"
+    listed = client.get(f"/api/v1/trials/{created['id']}/participations", headers=hr).json()
+    assert listed["items"][0]["result"]["score"] == "12.50"

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Points, Resource, UTCDateTime
 from shared.settings import get_settings
 
 TrialKind = Literal["written", "oral", "practical", "interview"]
@@ -108,9 +108,9 @@ class TrialOut(Resource):
     info: str
     response_deadline: UTCDateTime | None
     booking: dict[str, Any] | None
-    weight: Decimal
-    max_score: Decimal
-    pass_score: Decimal | None
+    weight: Points
+    max_score: Points
+    pass_score: Points | None
     eliminatory: bool
     status: str
     cancel_reason: str | None
@@ -177,6 +177,13 @@ class ParticipationOut(Resource):
     sequence: int
     answered_at: UTCDateTime | None
     result: dict[str, Any] | None
+
+    @field_validator("result")
+    @classmethod
+    def _score_two_places(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None or value.get("score") is None:
+            return value
+        return {**value, "score": Decimal(value["score"]).quantize(Decimal("0.01"))}
 
 
 class InvitationsOut(BaseModel):
