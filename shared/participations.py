@@ -35,6 +35,7 @@ def announce(
     *,
     previous_starts_at: datetime | None = None,
     reason: str | None = None,
+    changed: list[str] | None = None,
 ) -> None:
     """Raise the SEQUENCE and have the scheduler send the calendar for it (UID unchanged)."""
     participation.sequence += 1
@@ -46,6 +47,7 @@ def announce(
             purpose=purpose,
             previous_starts_at=previous_starts_at,
             reason=reason,
+            changed=changed,
         ),
     )
 

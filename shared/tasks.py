@@ -49,15 +49,16 @@ class SendMessages(BaseModel):
     items: list[uuid.UUID]
 
 
-CalendarPurpose = Literal["invite", "confirm_booking", "update", "cancel"]
+CalendarPurpose = Literal["invite", "confirm_booking", "update", "change", "cancel"]
 
 
 class CalendarChange(BaseModel):
     """The calendar of one participation at one SEQUENCE, to build and email.
 
     `invite`: the first invitation (or the booking link of a slot trial); `confirm_booking`: a
-    booked slot; `update`: a postponement or another change (`previous_starts_at` says from
-    when); `cancel`: METHOD:CANCEL.
+    booked slot; `update`: a postponement (`previous_starts_at` says from when); `change`: the
+    trial's details changed, not its time (`changed` names the fields); `cancel`:
+    METHOD:CANCEL.
     """
 
     participation_id: uuid.UUID
@@ -65,6 +66,7 @@ class CalendarChange(BaseModel):
     purpose: CalendarPurpose = "invite"
     previous_starts_at: datetime | None = None
     reason: str | None = None
+    changed: list[str] | None = None
 
 
 class SendCalendars(BaseModel):

@@ -2,9 +2,10 @@
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -13,6 +14,17 @@ def _to_utc(value: datetime) -> datetime:
 
 # Times go out in UTC, whatever offset they came in with.
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+# Times come in with an offset and are kept in UTC from there on, so that nothing stored or
+# echoed (booking windows, history entries) keeps the client's offset.
+AwareUTC = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+def _two_places(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+# Scores, weights and maxima go out with their two decimals, whether just written or read back.
+Points = Annotated[Decimal, AfterValidator(_two_places)]
 
 
 class Resource(BaseModel):

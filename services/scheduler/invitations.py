@@ -68,16 +68,20 @@ def trial_context(participation: Participation) -> dict[str, Any]:
     }
 
 
+def _answers_until(participation: Participation) -> datetime:
+    """Until when the candidate may answer or change: the answer deadline, or the trial."""
+    return participation.response_deadline or participation.trial.starts_at
+
+
 def link_for(tokens: list[dict[str, Any]], participation: Participation, purpose: str) -> str:
     """A signed link for the candidate, valid until the answer deadline (or the trial); its
     row is added to `tokens`, for the caller to write with the others (`links.insert_all`)."""
-    trial = participation.trial
     token, signed = links.new_link(
         purpose=purpose,
         candidate_id=participation.dossier.candidate_id,
         application_id=participation.dossier.application_id,
         participation_id=participation.id,
-        expires_at=participation.response_deadline or trial.starts_at,
+        expires_at=_answers_until(participation),
     )
     tokens.append(token)
     return links.url(signed)
@@ -142,6 +146,8 @@ def _kind(participation: Participation, purpose: str) -> str:
         return "cancellation"
     if purpose == "update":
         return "postponement"
+    if purpose == "change":
+        return "trial_changed"
     if purpose == "confirm_booking":
         return "booking_confirmation"
     if participation.trial.uses_slots and participation.starts_at is None:
@@ -173,12 +179,16 @@ def _calendar_email(
             context["starts_at"] = _local(
                 participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
             )
+    elif kind == "trial_changed":
+        context["changed"] = event.changed or []
+        context["reason"] = event.reason
     elif kind == "postponement":
         zone = ZoneInfo(participation.trial.timezone)
         context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
         context["reason"] = event.reason
     elif kind == "booking_confirmation":
-        context["change_link"] = link_for(tokens, participation, links.BOOK_SLOT)
+        if _answers_until(participation) > utcnow():  # not a slot given at the deadline
+            context["change_link"] = link_for(tokens, participation, links.BOOK_SLOT)
     elif kind == "slot_booking_invitation":
         method = None
         context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)

@@ -163,6 +163,23 @@ _ALL = [
         },
     ),
     _kind(
+        "trial_changed",
+        "A trial's title, place, duration or information changed (not its time), with the "
+        "updated calendar invitation. `changed` lists the fields: title, location, "
+        "duration_minutes, info.",
+        ("job_title", "trial_title", "starts_at", "timezone", "duration_minutes", "changed"),
+        ("location", "info", "reason", *_CALENDAR),
+        _TRIAL
+        | _PLACE
+        | {
+            "calendar_attached": True,
+            "starts_at": "2026-03-29T10:00:00+02:00",
+            "duration_minutes": 120,
+            "changed": ["location", "duration_minutes"],
+            "reason": "La salle du Conseil est en travaux.",
+        },
+    ),
+    _kind(
         "cancellation",
         "A trial was cancelled, with the calendar cancellation.",
         ("job_title", "trial_title", "starts_at", "timezone"),

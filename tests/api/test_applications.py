@@ -123,3 +123,60 @@ def test_closed_job_takes_no_application(client: Any, build: Any, hr: dict[str, 
     response = client.post("/api/v1/applications", json=body, headers=hr)
     assert response.status_code == 409
     assert response.json()["state"] == "closed"
+
+
+def test_one_candidate_per_email_whatever_its_case(client: Any, hr: dict[str, str]) -> None:
+    first = {"first_name": "Anna", "last_name": "Peeters", "email": "Anna.Peeters@example.be"}
+    created = client.post("/api/v1/candidates", json=first, headers=hr)
+    assert created.status_code == 201
+    again = client.post(
+        "/api/v1/candidates", json=first | {"email": "anna.peeters@EXAMPLE.be"}, headers=hr
+    )
+    assert again.status_code == 409, again.text
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["candidate_id"] == created.json()["id"]
+
+    inline = client.post(
+        "/api/v1/applications",
+        json={"kind": "spontaneous", "candidate": first | {"email": "ANNA.peeters@example.be"}},
+        headers=hr,
+    )
+    assert inline.status_code == 409 and inline.json()["candidate_id"] == created.json()["id"]
+
+    other = client.post(
+        "/api/v1/candidates", json=first | {"email": "anna@example.be"}, headers=hr
+    ).json()
+    taken = client.patch(
+        f"/api/v1/candidates/{other['id']}", json={"email": "anna.PEETERS@example.be"}, headers=hr
+    )
+    assert taken.status_code == 409 and taken.json()["candidate_id"] == created.json()["id"]
+    own = client.patch(
+        f"/api/v1/candidates/{created.json()['id']}",
+        json={"email": "anna.peeters@example.be"},
+        headers=hr,
+    )
+    assert own.status_code == 200 and own.json()["email"] == "anna.peeters@example.be"
+    listed = client.get("/api/v1/candidates?q=anna.peeters", headers=hr).json()["items"]
+    assert len(listed) == 1
+
+
+def test_one_application_per_candidate_and_job(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    candidate = build.candidate()
+    body = {"kind": "specific", "job_id": job["id"], "candidate_id": candidate["id"]}
+    first = client.post("/api/v1/applications", json=body, headers=hr)
+    assert first.status_code == 201
+
+    second = client.post("/api/v1/applications", json=body, headers=hr)
+    assert second.status_code == 409, second.text
+    assert second.json()["application_id"] == first.json()["id"]
+
+    client.post(f"/api/v1/applications/{first.json()['id']}/validate", headers=hr)
+    after_validation = client.post("/api/v1/applications", json=body, headers=hr)
+    assert after_validation.status_code == 409
+    dossiers = client.get(f"/api/v1/dossiers?job_id={job['id']}", headers=hr).json()["items"]
+    assert len(dossiers) == 1
+    elsewhere = client.post(
+        "/api/v1/applications", json=body | {"job_id": build.job()["id"]}, headers=hr
+    )
+    assert elsewhere.status_code == 201, "another job is another application"

@@ -249,6 +249,11 @@ def test_deliberation_offer_fallback_and_closing(
         f"/api/v1/dossiers/{third['id']}/hire", json={"started_on": "2027-05-01"}, headers=hr
     )
     assert hired.json()["status"] == "hired" and hired.json()["started_on"] == "2027-05-01"
+    too_early = client.post(
+        f"/api/v1/dossiers/{third['id']}/left", json={"left_on": "2027-04-30"}, headers=hr
+    )
+    assert too_early.status_code == 422 and "left_on" in too_early.text
+    assert status(third) == "hired"
     left = client.post(
         f"/api/v1/dossiers/{third['id']}/left",
         json={"left_on": "2028-01-31", "reason": "mutation"},
@@ -392,3 +397,77 @@ def test_illegal_transitions_answer_409_naming_the_state(
         )
         assert response.json()["state"] == state
         assert state in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "encoded"),
+    [("POP–2026–01", "POP%E2%80%932026%E2%80%9301"), ("Łódź-2026", "%C5%81%C3%B3d%C5%BA-2026")],
+)
+def test_report_of_a_reference_outside_latin1_downloads(
+    client: Any, build: Any, hr: dict[str, str], reference: str, encoded: str
+) -> None:
+    job = build.job(reference=reference)
+    pdf = client.get(f"/api/v1/jobs/{job['id']}/shortlist/report?format=pdf", headers=hr)
+    assert pdf.status_code == 200, pdf.text
+    disposition = pdf.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="')
+    assert disposition.encode("ascii")  # every header byte is ASCII
+    assert disposition.endswith(f"filename*=UTF-8''shortlist-{encoded}.pdf")
+    assert pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0] is not None
+
+
+def test_hr_free_text_stays_with_hr(
+    client: Any, build: Any, hr: dict[str, str], api_key: Any
+) -> None:
+    examiner = api_key("examiner", name="jury-y")
+    viewer = api_key("viewer")
+    with session_scope() as session:
+        from shared.models import ApiKey
+
+        key_id = str(session.scalars(select(ApiKey.id).where(ApiKey.name == "jury-y")).one())
+    job = build.job()
+    dossier = build.dossier(job)
+    mine = build.written_trial(job, examiner_ids=[key_id])
+    other = build.written_trial(job, title="Autre", starts_at="2027-03-30T10:00:00+02:00")
+    build.invite(mine, dossier)
+    build.invite(other, dossier)
+    mine_pid = _participation(client, hr, mine, dossier)
+    graded = client.post(
+        f"/api/v1/participations/{mine_pid}/result",
+        json={"present": True, "score": "15", "comment": "EXAMINER-COMMENT"},
+        headers=examiner,
+    )
+    assert graded.status_code == 200
+    assert _grade(client, hr, other, dossier, "12", comment="HR-COMMENT").status_code == 200
+    postponed = client.post(
+        f"/api/v1/participations/{mine_pid}/postpone",
+        json={"starts_at": "2027-04-02T10:00:00+02:00", "reason": "HR-REASON"},
+        headers=hr,
+    )
+    assert postponed.status_code == 200, postponed.text
+
+    path = f"/api/v1/dossiers/{dossier['id']}"
+    as_hr, as_examiner = client.get(path, headers=hr).text, client.get(path, headers=examiner).text
+    assert "EXAMINER-COMMENT" in as_hr and "HR-COMMENT" in as_hr
+    assert "EXAMINER-COMMENT" in as_examiner, "the examiner reads the comments of their trial"
+    assert "HR-COMMENT" not in as_examiner, "not another trial's"
+    assert "COMMENT" not in client.get(path, headers=viewer).text
+
+    history = f"{path}/history"
+    assert "HR-REASON" in client.get(history, headers=hr).text
+    for headers in (examiner, viewer):
+        answer = client.get(history, headers=headers)
+        assert answer.status_code == 200
+        assert "HR-REASON" not in answer.text
+        actions = [e["action"] for e in answer.json()["items"]]
+        assert "participation_postponed" in actions, "the step shows, without its reason"
+
+    application = build.application()
+    client.post(
+        f"/api/v1/applications/{application['id']}/request-changes",
+        json={"message": "HR-MESSAGE"},
+        headers=hr,
+    )
+    application_history = f"/api/v1/applications/{application['id']}/history"
+    assert "HR-MESSAGE" in client.get(application_history, headers=hr).text
+    assert "HR-MESSAGE" not in client.get(application_history, headers=viewer).text

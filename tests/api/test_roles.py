@@ -73,8 +73,8 @@ def routes(w: dict[str, Any]) -> list[tuple[str, str, Any, set[str]]]:
             WRITE,
         ),
         ("GET", f"/api/v1/jobs/{job}/trials", None, READ),
-        ("GET", f"/api/v1/trials/{trial}", None, READ),
-        ("GET", f"/api/v1/trials/{trial}/participations", None, READ),
+        ("GET", f"/api/v1/trials/{trial}", None, DOSSIER_READ),  # the examiner's own trial
+        ("GET", f"/api/v1/trials/{trial}/participations", None, DOSSIER_READ),
         ("PUT", f"/api/v1/trials/{trial}/examiners", {"examiner_ids": []}, WRITE),
         ("POST", f"/api/v1/trials/{trial}/invitations", {"dossier_ids": [dossier]}, WRITE),
         ("POST", f"/api/v1/dossiers/{dossier}/withdraw", {}, WRITE),
@@ -113,6 +113,16 @@ def test_examiner_sees_only_dossiers_of_assigned_trials(
     summary = client.get("/api/v1/dossiers/summary", headers=examiner).json()["items"]
     assert summary[0]["total"] == 1
 
+    # They see the trial they grade and its participants, and no other trial.
+    assert client.get(f"/api/v1/trials/{trial['id']}", headers=examiner).status_code == 200
+    participants = client.get(f"/api/v1/trials/{trial['id']}/participations", headers=examiner)
+    assert participants.status_code == 200
+    assert [p["dossier_id"] for p in participants.json()["items"]] == [mine["id"]]
+    another = build.written_trial(job)
+    assert client.get(f"/api/v1/trials/{another['id']}", headers=examiner).status_code == 403
+    others = client.get(f"/api/v1/trials/{another['id']}/participations", headers=examiner)
+    assert others.status_code == 403
+
 
 def test_only_examiner_keys_can_be_assigned(client: Any, build: Any, hr: dict[str, str]) -> None:
     job = build.job()
@@ -144,3 +154,25 @@ def test_admin_manages_keys(client: Any, api_key: Any) -> None:
     assert client.get("/api/v1/dossiers", headers=as_examiner).status_code == 401
     bad_role = client.post("/api/v1/api-keys", json={"name": "x", "role": "boss"}, headers=admin)
     assert bad_role.status_code == 422
+
+
+def test_examiners_are_updated_by_difference(client: Any, build: Any, api_key: Any) -> None:
+    hr = api_key("hr")
+    admin = api_key("admin")
+    ids = []
+    for name in ("jury-1", "jury-2"):
+        created = client.post(
+            "/api/v1/api-keys", json={"name": name, "role": "examiner"}, headers=admin
+        )
+        ids.append(created.json()["id"])
+    trial = build.written_trial(build.job(), examiner_ids=[ids[0]])
+
+    path = f"/api/v1/trials/{trial['id']}/examiners"
+    kept_and_added = client.put(path, json={"examiner_ids": [ids[0], ids[1], ids[0]]}, headers=hr)
+    assert kept_and_added.status_code == 200, kept_and_added.text
+    assert kept_and_added.json()["examiner_ids"] == [ids[0], ids[1]]
+    removed = client.put(path, json={"examiner_ids": [ids[1]]}, headers=hr)
+    assert removed.status_code == 200 and removed.json()["examiner_ids"] == [ids[1]]
+    assert client.get(f"/api/v1/trials/{trial['id']}", headers=hr).json()["examiner_ids"] == [
+        ids[1]
+    ]

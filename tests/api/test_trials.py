@@ -60,6 +60,7 @@ def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
                 "purpose": "invite",
                 "previous_starts_at": None,
                 "reason": None,
+                "changed": None,
             }
             for p in answer["invited"]
         ),
@@ -82,6 +83,13 @@ def test_invite_all_eligible(client: Any, build: Any, hr: dict[str, str]) -> Non
     job = build.job()
     dossiers = [build.dossier(job) for _ in range(3)]
     build.dossier()  # another job's dossier is not eligible
+    set_aside = build.dossier(job)  # nor one whose application HR marked unavailable
+    unavailable = client.post(
+        f"/api/v1/applications/{set_aside['application_id']}/mark-unavailable",
+        json={"reason": "en congé"},
+        headers=hr,
+    )
+    assert unavailable.status_code == 200, unavailable.text
     trial = build.written_trial(job)
 
     response = client.post(
@@ -106,3 +114,54 @@ def test_invite_refuses_other_jobs_and_unknown_dossiers(
     assert client.post(path, json={}, headers=hr).status_code == 422
     both = {"dossier_ids": [foreign["id"]], "all_eligible": True}
     assert client.post(path, json=both, headers=hr).status_code == 422
+
+
+def test_times_given_with_an_offset_are_kept_and_echoed_in_utc(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    job = build.job()
+    body = {
+        "kind": "oral",
+        "title": "Oral",
+        "booking": {
+            "slot_minutes": 30,
+            "windows": [{"start": "2027-06-15T09:00:00+02:00", "end": "2027-06-15T10:00:00+02:00"}],
+        },
+    }
+    trial = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr).json()
+    [window] = trial["booking"]["windows"]
+    assert window == {"start": "2027-06-15T07:00:00+00:00", "end": "2027-06-15T08:00:00+00:00"}
+
+    dossier = build.dossier(job)
+    written = build.written_trial(job)
+    [invited] = build.invite(written, dossier)["invited"]
+    client.post(
+        f"/api/v1/participations/{invited['id']}/postpone",
+        json={"starts_at": "2027-04-02T10:00:00+02:00"},
+        headers=hr,
+    )
+    history = client.get(f"/api/v1/dossiers/{dossier['id']}/history", headers=hr).json()["items"]
+    [moved] = [e for e in history if e["action"] == "participation_postponed"]
+    assert moved["after"]["starts_at"] == "2027-04-02T08:00:00+00:00"
+
+
+def test_numbers_have_one_representation(client: Any, build: Any, hr: dict[str, str]) -> None:
+    job = build.job()
+    created = build.written_trial(job, weight="1", max_score="20", pass_score="10.5")
+    read = client.get(f"/api/v1/trials/{created['id']}", headers=hr).json()
+    for trial in (created, read):
+        assert (trial["weight"], trial["max_score"], trial["pass_score"]) == (
+            "1.00",
+            "20.00",
+            "10.50",
+        )
+    dossier = build.dossier(job)
+    [invited] = build.invite(created, dossier)["invited"]
+    recorded = client.post(
+        f"/api/v1/participations/{invited['id']}/result",
+        json={"present": True, "score": "12.5"},
+        headers=hr,
+    )
+    assert recorded.json()["result"]["score"] == "12.50"
+    listed = client.get(f"/api/v1/trials/{created['id']}/participations", headers=hr).json()
+    assert listed["items"][0]["result"]["score"] == "12.50"

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from services.scheduler.invitations import send_calendars
 from shared.db import session_scope
+from shared.emails.render import render
 from shared.models import CandidateToken, Message, OutboxEvent, Participation
 from shared.tasks import SEND_CALENDARS, SendCalendars
 
@@ -53,3 +54,36 @@ def test_a_block_delivered_twice_queues_each_email_once(build: Any) -> None:
         assert message.calendar_ics is not None
         [event] = icalendar.Calendar.from_ical(message.calendar_ics).walk("VEVENT")
         assert int(event["SEQUENCE"]) == 0
+
+
+def test_a_change_of_place_says_so_and_keeps_the_time(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    job = build.job()
+    dossier = build.dossier(job)
+    trial = build.written_trial(job)
+    build.invite(trial, dossier)
+    moved = client.patch(
+        f"/api/v1/trials/{trial['id']}",
+        json={"location": "Salle des fêtes, rue Haute 3", "reason": "travaux"},
+        headers=hr,
+    )
+    assert moved.status_code == 200, moved.text
+    for block in _blocks():
+        send_calendars(block, publish=lambda _: None)
+
+    with session_scope() as session:
+        [message] = session.scalars(
+            select(Message).where(Message.kind.in_(("trial_changed", "postponement")))
+        ).all()
+        assert message.kind == "trial_changed"
+        subject, text, _ = render(message.kind, message.language, message.context)
+    assert subject.startswith("Modification : ")
+    assert "a changé : le lieu. Sa date et son heure restent inchangées." in text
+    assert "Salle des fêtes, rue Haute 3" in text
+    assert "initialement prévue" not in text and "reportée" not in text
+    assert message.calendar_ics is not None
+    [event] = icalendar.Calendar.from_ical(message.calendar_ics).walk("VEVENT")
+    assert int(event["SEQUENCE"]) == 1
+    assert str(event["LOCATION"]) == "Salle des fêtes, rue Haute 3"
+    assert event.decoded("DTSTART").isoformat() == "2027-03-28T10:00:00+02:00"

@@ -7,8 +7,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from services.scheduler.deadlines import expire_unanswered, send_reminders
+from services.scheduler.invitations import send_calendars
 from shared.db import session_scope
-from shared.models import Message, Participation, utcnow
+from shared.emails.render import render
+from shared.models import Message, OutboxEvent, Participation, utcnow
+from shared.tasks import SEND_CALENDARS, SendCalendars
 
 
 def _no_publish(_: Any) -> None:
@@ -71,6 +74,24 @@ def test_auto_assign_gives_the_first_free_slots(
     assert _states(client, hr, trial["id"]) == ["accepted", "accepted", "expired"]
     slots = client.get(f"/api/v1/trials/{trial['id']}/slots", headers=hr).json()["items"]
     assert [s["booked"] for s in slots] == [1, 1]
+
+    # Their confirmations: the deadline to choose has passed, so no link to change the slot
+    # (it would answer 410 at once).
+    with session_scope() as session:
+        payloads = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.task_name == SEND_CALENDARS)
+        ).all()
+    for payload in payloads:
+        send_calendars(SendCalendars.model_validate(payload), publish=_no_publish)
+    with session_scope() as session:
+        confirmations = session.scalars(
+            select(Message).where(Message.kind == "booking_confirmation")
+        ).all()
+        assert len(confirmations) == 2
+        for message in confirmations:
+            assert "change_link" not in message.context
+            _, text, html = render(message.kind, message.language, message.context)
+            assert "/c/" not in text and "/c/" not in html
 
 
 def test_reminders_once_per_sequence(client: Any, build: Any, hr: dict[str, str]) -> None:

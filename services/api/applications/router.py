@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import FileResponse
 
+from services.api import visibility
 from services.api.applications import service
 from services.api.applications.schemas import (
     ApplicationCreate,
@@ -151,5 +152,6 @@ def download_cv(application_id: uuid.UUID, session: SessionDep, _: HR) -> FileRe
 
 
 @router.get("/{application_id}/history", response_model=HistoryOut)
-def application_history(application_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
-    return {"items": service.application_history(session=session, application_id=application_id)}
+def application_history(application_id: uuid.UUID, session: SessionDep, agent: Reader) -> object:
+    entries = service.application_history(session=session, application_id=application_id)
+    return {"items": visibility.history(entries, agent)}

@@ -2,10 +2,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from services.api.candidates.schemas import CandidateCreate, CandidateRef
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime
 
 ApplicationKind = Literal["specific", "spontaneous"]
 ApplicationStatusName = Literal[
@@ -61,7 +61,7 @@ class JobProposal(Input):
 
 
 class Unavailability(Input):
-    until: AwareDatetime | None = None
+    until: AwareUTC | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
     @field_validator("until")

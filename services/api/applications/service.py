@@ -16,7 +16,7 @@ from services.api.files import service as files
 from services.api.jobs.service import get_job
 from shared import availability, history, links
 from shared.messages import queue_message
-from shared.models import Application, Dossier, HistoryEntry, StoredFile
+from shared.models import Application, Dossier, HistoryEntry, Job, StoredFile
 from shared.workflow import (
     APPLICATION_OPEN_STATES,
     ApplicationStatus,
@@ -36,6 +36,19 @@ def get_application(*, session: Session, application_id: uuid.UUID) -> Applicati
     return application
 
 
+def _refuse_second_application(session: Session, candidate_id: uuid.UUID, job: Job) -> None:
+    """One application per candidate and job, whatever became of it: 409 naming it."""
+    already = session.scalar(
+        select(Application.id).where(
+            Application.candidate_id == candidate_id, Application.job_id == job.id
+        )
+    )
+    if already is not None:
+        raise Conflict(
+            f"the candidate already applied to job '{job.reference}'", application_id=already
+        )
+
+
 def submit_application(*, session: Session, data: ApplicationCreate, actor: str) -> Application:
     """Record an application received (for an existing or a new candidate)."""
     if data.candidate is not None:
@@ -47,6 +60,7 @@ def submit_application(*, session: Session, data: ApplicationCreate, actor: str)
         job = get_job(session=session, job_id=data.job_id)
         if job.status != "open":
             raise Conflict(f"job '{job.reference}' is {job.status}", state=job.status)
+        _refuse_second_application(session, candidate.id, job)
     application = Application(
         kind=data.kind,
         job_id=data.job_id,
@@ -229,15 +243,7 @@ def propose_job(
     job = get_job(session=session, job_id=job_id)
     if job.status != "open":
         raise Conflict(f"job '{job.reference}' is {job.status}", state=job.status)
-    already = session.scalar(
-        select(Application.id).where(
-            Application.candidate_id == application.candidate_id, Application.job_id == job.id
-        )
-    )
-    if already is not None:
-        raise Conflict(
-            f"the candidate already applied to job '{job.reference}'", application_id=already
-        )
+    _refuse_second_application(session, application.candidate_id, job)
     token, signed = links.issue(
         session,
         links.new_link(

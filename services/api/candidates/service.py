@@ -3,11 +3,11 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
-from services.api.errors import NotFound
+from services.api.errors import Conflict, NotFound
 from shared.models import Candidate
 
 
@@ -19,8 +19,22 @@ def get_candidate(*, session: Session, candidate_id: uuid.UUID) -> Candidate:
     return candidate
 
 
+def _refuse_taken_email(
+    session: Session, email: str, candidate_id: uuid.UUID | None = None
+) -> None:
+    """One candidate per email address, whatever its case: 409 naming the one who has it."""
+    taken = session.scalar(
+        select(Candidate.id).where(
+            func.lower(Candidate.email) == email.lower(), Candidate.id != candidate_id
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"a candidate with the email {email} already exists", candidate_id=taken)
+
+
 def create_candidate(*, session: Session, data: CandidateCreate) -> Candidate:
-    """Create a candidate."""
+    """Create a candidate, unless one has this email already."""
+    _refuse_taken_email(session, data.email)
     candidate = Candidate(**data.model_dump())
     session.add(candidate)
     session.flush()
@@ -32,6 +46,8 @@ def update_candidate(
 ) -> Candidate:
     """Change the given fields of a candidate."""
     candidate = get_candidate(session=session, candidate_id=candidate_id)
+    if data.email is not None:
+        _refuse_taken_email(session, data.email, candidate.id)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(candidate, field, value)
     session.flush()

@@ -1,11 +1,14 @@
+import unicodedata
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.api import visibility
 from services.api.deliberation import report, service
 from services.api.deliberation.schemas import (
     Deliberation,
@@ -17,7 +20,6 @@ from services.api.deliberation.schemas import (
     ShortlistOut,
 )
 from services.api.deps import HR, Reader, SessionDep
-from services.api.dossiers.router import visible
 from services.api.dossiers.schemas import DossierOut
 from services.api.jobs.service import get_job
 from shared.models import Dossier, Job, Trial, utcnow
@@ -44,13 +46,20 @@ def shortlist_report(
     job = get_job(session=session, job_id=job_id)
     data = _report(job, service.shortlist(session=session, job_id=job_id), session)
     if format == "pdf":
-        filename = f"shortlist-{job.reference}.pdf"
         return Response(
             report.render_pdf(data, language),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{filename}"'},
+            headers={"Content-Disposition": _inline(f"shortlist-{job.reference}.pdf")},
         )
     return HTMLResponse(report.render_html(data, language))
+
+
+def _inline(filename: str) -> str:
+    """Content-Disposition for any file name (RFC 6266): the UTF-8 name as `filename*`
+    (RFC 5987), after an ASCII fallback for clients that know only `filename`."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    fallback = "".join(c if c.isalnum() or c in "._-" else "_" for c in ascii_name)
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _report(job: Job, dossiers: list[Dossier], session: Session) -> report.Shortlist:
@@ -118,12 +127,12 @@ def offer_call(dossier_id: uuid.UUID, data: OfferCall, session: SessionDep, agen
         note=data.note,
         actor=agent.actor,
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/offer/accept", response_model=DossierOut)
 def accept_offer(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
-    return visible(
+    return visibility.dossier(
         service.accept_offer(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
@@ -135,7 +144,7 @@ def decline_offer(
     dossier = service.decline_offer(
         session=session, dossier_id=dossier_id, reason=data.reason, actor=agent.actor
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/hire", response_model=DossierOut)
@@ -143,12 +152,12 @@ def hire(dossier_id: uuid.UUID, data: Hire, session: SessionDep, agent: HR) -> o
     dossier = service.hire(
         session=session, dossier_id=dossier_id, started_on=data.started_on, actor=agent.actor
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)
 
 
 @router.post("/dossiers/{dossier_id}/no-show", response_model=DossierOut)
 def no_show(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
-    return visible(
+    return visibility.dossier(
         service.no_show(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
@@ -162,4 +171,4 @@ def left(dossier_id: uuid.UUID, data: Departure, session: SessionDep, agent: HR)
         reason=data.reason,
         actor=agent.actor,
     )
-    return visible(dossier, agent)
+    return visibility.dossier(dossier, agent)

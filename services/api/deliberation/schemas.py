@@ -1,19 +1,18 @@
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from services.api.candidates.schemas import CandidateRef
-from services.api.schemas import Input, UTCDateTime
+from services.api.schemas import Input, Points, UTCDateTime
 
 
 class TrialScore(BaseModel):
     trial_id: uuid.UUID
     title: str
-    score: Decimal | None
-    max: Decimal
+    score: Points | None
+    max: Points
 
 
 class ShortlistRow(BaseModel):
@@ -21,7 +20,7 @@ class ShortlistRow(BaseModel):
     dossier_id: uuid.UUID
     candidate: CandidateRef
     applied_at: UTCDateTime
-    global_score: Decimal | None
+    global_score: Points | None
     scores: list[TrialScore]
 
 

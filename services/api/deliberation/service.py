@@ -190,8 +190,13 @@ def no_show(*, session: Session, dossier_id: uuid.UUID, actor: str) -> Dossier:
 def leave(
     *, session: Session, dossier_id: uuid.UUID, left_on: date, reason: str | None, actor: str
 ) -> Dossier:
-    """A hired recruit left the post."""
+    """A hired recruit left the post, on or after the day they started."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
+    if dossier.started_on is not None and left_on < dossier.started_on:
+        raise Invalid(
+            f"the departure ({left_on}) cannot precede the start ({dossier.started_on})",
+            field="left_on",
+        )
     dossiers.move(
         session,
         dossier,

@@ -4,7 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from services.api.deps import HR, Agent, DossierReader, SessionDep
+from services.api import visibility
+from services.api.deps import HR, DossierReader, SessionDep
 from services.api.dossiers import service
 from services.api.dossiers.schemas import (
     DossierOut,
@@ -19,7 +20,6 @@ from services.api.files.schemas import StoredFileOut
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
 from services.api.pagination import Page, PageParams, page_params, paginate
-from services.api.trials.schemas import hide_comments
 from shared.workflow import DossierStatus
 
 router = APIRouter(tags=["dossiers"])
@@ -40,7 +40,7 @@ def list_dossiers(
         agent=agent, job_id=job_id, year=year, campaign=campaign, status=status, q=q
     )
     result = paginate(session, query, page)
-    result["items"] = [visible(dossier, agent) for dossier in result["items"]]
+    result["items"] = [visibility.dossier(dossier, agent) for dossier in result["items"]]
     return result
 
 
@@ -59,19 +59,15 @@ def dossier_summary(
 
 @router.get("/dossiers/{dossier_id}", response_model=DossierOut)
 def get_dossier(dossier_id: uuid.UUID, session: SessionDep, agent: DossierReader) -> object:
-    return visible(service.get_dossier(session=session, dossier_id=dossier_id, agent=agent), agent)
-
-
-def visible(dossier: object, agent: Agent) -> DossierOut:
-    """The dossier as this agent may see it (viewers see no examiners' comments)."""
-    out = DossierOut.model_validate(dossier)
-    hide_comments(out.participations, agent.role)
-    return out
+    return visibility.dossier(
+        service.get_dossier(session=session, dossier_id=dossier_id, agent=agent), agent
+    )
 
 
 @router.get("/dossiers/{dossier_id}/history", response_model=HistoryOut)
 def dossier_history(dossier_id: uuid.UUID, session: SessionDep, agent: DossierReader) -> object:
-    return {"items": service.dossier_history(session=session, dossier_id=dossier_id, agent=agent)}
+    entries = service.dossier_history(session=session, dossier_id=dossier_id, agent=agent)
+    return {"items": visibility.history(entries, agent)}
 
 
 @router.post("/dossiers/{dossier_id}/reject", response_model=DossierOut)

@@ -1,12 +1,11 @@
 import uuid
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.api.candidates.schemas import CandidateRef
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import Input, Points, Resource, UTCDateTime
 from services.api.trials.schemas import ParticipationOut
 
 
@@ -27,7 +26,7 @@ class DossierOut(Resource):
     candidate: CandidateRef
     applied_at: UTCDateTime
     summary: str | None
-    global_score: Decimal | None
+    global_score: Points | None
     global_passed: bool | None
     global_overridden: bool
     reserve_rank: int | None

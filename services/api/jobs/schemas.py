@@ -1,9 +1,9 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime
 
 JobStatus = Literal["open", "closed"]
 
@@ -14,8 +14,8 @@ class JobCreate(Input):
     department: str | None = Field(default=None, max_length=200)
     year: int = Field(ge=2000, le=2100)
     campaign: str | None = Field(default=None, max_length=100)
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: AwareUTC | None = None
+    closes_at: AwareUTC | None = None
     status: JobStatus = "open"
 
     @model_validator(mode="after")
@@ -29,8 +29,8 @@ class JobUpdate(Input):
     title: str | None = Field(default=None, min_length=1, max_length=300)
     department: str | None = Field(default=None, max_length=200)
     campaign: str | None = Field(default=None, max_length=100)
-    opens_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = None
+    opens_at: AwareUTC | None = None
+    closes_at: AwareUTC | None = None
     status: JobStatus | None = None
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.api.schemas import Input
+from services.api.schemas import Input, Points
 
 
 class ResultInput(Input):
@@ -39,10 +39,10 @@ class GlobalScoreInput(Input):
 class TrialContribution(BaseModel):
     trial_id: uuid.UUID
     title: str
-    score: Decimal | None
-    max: Decimal
-    weight: Decimal
-    contribution: Decimal
+    score: Points | None
+    max: Points
+    weight: Points
+    contribution: Points
     eliminatory: bool
     passed: bool | None
 
@@ -50,7 +50,7 @@ class TrialContribution(BaseModel):
 class GlobalScoreOut(BaseModel):
     dossier_id: uuid.UUID
     status: str
-    global_score: Decimal
+    global_score: Points
     passed: bool
     breakdown: list[TrialContribution]
     overridden: bool

@@ -199,14 +199,8 @@ def update_trial(*, session: Session, trial_id: uuid.UUID, data: TrialUpdate, ac
         .where(Participation.trial_id == trial.id, Participation.status.in_(CURRENT))
         .with_for_update(of=Participation)
     ):
-        if participation.starts_at is not None:
-            announce(
-                session,
-                participation,
-                "update",
-                previous_starts_at=participation.starts_at,
-                reason=data.reason,
-            )
+        if participation.starts_at is not None:  # its time stays: say what changed
+            announce(session, participation, "change", reason=data.reason, changed=sorted(changed))
         history.record(
             session,
             actor=actor,

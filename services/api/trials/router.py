@@ -3,7 +3,8 @@ from typing import Literal
 
 from fastapi import APIRouter
 
-from services.api.deps import HR, Reader, SessionDep
+from services.api import visibility
+from services.api.deps import HR, DossierReader, Reader, SessionDep
 from services.api.trials import changes, service
 from services.api.trials.schemas import (
     Cancellation,
@@ -17,7 +18,6 @@ from services.api.trials.schemas import (
     TrialOut,
     TrialPostponement,
     TrialUpdate,
-    hide_comments,
 )
 
 router = APIRouter(tags=["trials"])
@@ -35,8 +35,9 @@ def list_trials(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
 
 
 @router.get("/trials/{trial_id}", response_model=TrialOut)
-def get_trial(trial_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
-    return service.get_trial(session=session, trial_id=trial_id)
+def get_trial(trial_id: uuid.UUID, session: SessionDep, agent: DossierReader) -> object:
+    """The trial; an examiner sees the trials they are assigned to."""
+    return service.get_trial(session=session, trial_id=trial_id, agent=agent)
 
 
 @router.put("/trials/{trial_id}/examiners", response_model=TrialOut)
@@ -62,14 +63,15 @@ def invite(
 def list_participations(
     trial_id: uuid.UUID,
     session: SessionDep,
-    agent: Reader,
+    agent: DossierReader,
     status: ParticipationState | None = None,
 ) -> object:
-    """Who is invited and how each answered (`status=expired`: the unanswered at the deadline)."""
+    """Who is invited and how each answered (`status=expired`: the unanswered at the deadline);
+    an examiner sees those of the trials they are assigned to."""
+    service.get_trial(session=session, trial_id=trial_id, agent=agent)
     rows = service.list_participations(session=session, trial_id=trial_id, status=status)
     items = [ParticipationOut.model_validate(p) for p in rows]
-    hide_comments(items, agent.role)
-    return {"items": items}
+    return {"items": visibility.participations(items, agent, graded={trial_id})}
 
 
 @router.get("/trials/{trial_id}/slots", response_model=dict[str, list[SlotOut]])

@@ -4,17 +4,17 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Points, Resource, UTCDateTime
 from shared.settings import get_settings
 
 TrialKind = Literal["written", "oral", "practical", "interview"]
 
 
 class Window(Input):
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareUTC
+    end: AwareUTC
 
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
@@ -50,14 +50,14 @@ class TrialCreate(Input):
     kind: TrialKind
     title: str = Field(min_length=1, max_length=300)
     location: str = Field(default="", max_length=500)
-    starts_at: AwareDatetime | None = Field(
+    starts_at: AwareUTC | None = Field(
         default=None,
         description="required for a fixed-time trial; a slot trial starts at its first slot",
     )
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
     timezone: str = Field(default_factory=lambda: get_settings().default_timezone)
     info: str = Field(default="", max_length=5000)
-    response_deadline: AwareDatetime | None = None
+    response_deadline: AwareUTC | None = None
     booking: Booking | None = None
     weight: Decimal = Field(default=Decimal(1), gt=0, le=1000)
     max_score: Decimal = Field(default=Decimal(20), gt=0, le=100_000)
@@ -108,9 +108,9 @@ class TrialOut(Resource):
     info: str
     response_deadline: UTCDateTime | None
     booking: dict[str, Any] | None
-    weight: Decimal
-    max_score: Decimal
-    pass_score: Decimal | None
+    weight: Points
+    max_score: Points
+    pass_score: Points | None
     eliminatory: bool
     status: str
     cancel_reason: str | None
@@ -128,14 +128,14 @@ class SlotOut(Resource):
 
 
 class TrialPostponement(Input):
-    starts_at: AwareDatetime
+    starts_at: AwareUTC
     reason: str | None = Field(default=None, max_length=2000)
 
     _when = field_validator("starts_at")(_future)
 
 
 class ParticipationPostponement(Input):
-    starts_at: AwareDatetime | None = None
+    starts_at: AwareUTC | None = None
     slot_id: uuid.UUID | None = None
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -178,14 +178,12 @@ class ParticipationOut(Resource):
     answered_at: UTCDateTime | None
     result: dict[str, Any] | None
 
-
-def hide_comments(participations: list[ParticipationOut], role: str) -> None:
-    """Viewers (board members) never see examiners' comments."""
-    if role in ("admin", "hr", "examiner"):
-        return
-    for participation in participations:
-        if participation.result is not None:
-            participation.result = {k: v for k, v in participation.result.items() if k != "comment"}
+    @field_validator("result")
+    @classmethod
+    def _score_two_places(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None or value.get("score") is None:
+            return value
+        return {**value, "score": Decimal(value["score"]).quantize(Decimal("0.01"))}
 
 
 class InvitationsOut(BaseModel):

@@ -7,21 +7,36 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.api.errors import Conflict, Invalid, NotFound
+from services.api.deps import Agent
+from services.api.errors import Conflict, Forbidden, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
-from shared.models import ApiKey, Dossier, Participation, Slot, Trial, TrialExaminer, utcnow
+from shared.models import (
+    ApiKey,
+    Application,
+    Dossier,
+    Participation,
+    Slot,
+    Trial,
+    TrialExaminer,
+    utcnow,
+)
 from shared.participations import send_calendar
 from shared.tasks import CalendarChange
-from shared.workflow import INVITABLE_DOSSIER_STATES, ParticipationStatus
+from shared.workflow import INVITABLE_DOSSIER_STATES, ApplicationStatus, ParticipationStatus
 
 
-def get_trial(*, session: Session, trial_id: uuid.UUID, for_update: bool = False) -> Trial:
-    """The trial, or NotFound (locked for the transaction with `for_update`)."""
+def get_trial(
+    *, session: Session, trial_id: uuid.UUID, for_update: bool = False, agent: Agent | None = None
+) -> Trial:
+    """The trial, or NotFound (locked for the transaction with `for_update`); an examiner
+    `agent` may see only the trials assigned to them."""
     trial = session.get(Trial, trial_id, with_for_update={"of": Trial} if for_update else None)
     if trial is None:
         raise NotFound(f"trial {trial_id} not found")
+    if agent is not None and agent.role == "examiner" and agent.id not in trial.examiner_ids:
+        raise Forbidden("this trial is not assigned to you")
     return trial
 
 
@@ -88,7 +103,10 @@ def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]
         raise Invalid(
             f"not examiner keys: {', '.join(wrong)}", field="examiner_ids", examiner_ids=wrong
         )
-    trial.examiner_links = [TrialExaminer(api_key_id=i) for i in wanted]
+    # Diffed, not replaced: the ORM inserts before it deletes, so a new link for an examiner
+    # already assigned would collide with the old one on the unique (trial, key).
+    kept = {link.api_key_id: link for link in trial.examiner_links if link.api_key_id in keys}
+    trial.examiner_links = [kept.get(i) or TrialExaminer(api_key_id=i) for i in wanted]
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
@@ -121,7 +139,13 @@ def _dossiers_to_invite(
         return list(
             session.scalars(
                 select(Dossier.id)
-                .where(Dossier.job_id == trial.job_id, Dossier.status.in_(INVITABLE_DOSSIER_STATES))
+                .join(Application, Application.id == Dossier.application_id)
+                .where(
+                    Dossier.job_id == trial.job_id,
+                    Dossier.status.in_(INVITABLE_DOSSIER_STATES),
+                    # HR set these aside (unavailable until a date or until marked available).
+                    Application.status != ApplicationStatus.UNAVAILABLE,
+                )
                 .order_by(Dossier.created_at, Dossier.id)
             )
         )
