@@ -60,6 +60,13 @@ def _instant(value: Any, context: Context) -> datetime:
 _WRITTEN_INSTANTS: dict[tuple[str, str, str, bool], str] = {}
 
 
+def written_datetime(moment: datetime, timezone: str, language: str, *, zone: bool = True) -> str:
+    """An instant as the emails write it, in `timezone` and the candidate's language: the
+    day in full and the time without seconds ("dimanche 28 mars 2027, 10:00"), with the zone's
+    name if `zone`. The candidate pages write times the same way."""
+    return _datetime_text(moment.astimezone(ZoneInfo(timezone)), language_of(language), zone)
+
+
 def _datetime_text(moment: datetime, language: str, zone: bool) -> str:
     """Babel is slow, and a bulk send writes the same few instants thousands of times: they are
     kept by offset and zone name too (equal instants in two zones compare equal)."""

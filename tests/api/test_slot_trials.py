@@ -110,5 +110,8 @@ def test_answer_page_in_process(client: Any, build: Any, hr: dict[str, str]) -> 
     path = accept[accept.index("/c/") :]
     page = client.get(path)
     assert page.status_code == 200, page.text
+    # The time as the emails write it: the day in full, no seconds, the zone's name.
+    assert "dimanche 28 mars 2027, 10:00 (heure d’été d’Europe centrale)" in page.text
+    assert "10:00:00" not in page.text
     done = client.post(path.split("?")[0], data={"action": "answer_invitation", "answer": "accept"})
     assert done.status_code == 200, done.text

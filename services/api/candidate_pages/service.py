@@ -1,15 +1,14 @@
 """What a candidate's link shows (GET, changes nothing) and does (POST, once)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from shared import history, links
+from shared.emails.render import written_datetime
 from shared.models import Application, Candidate, CandidateToken, Job, utcnow
 from shared.settings import get_settings
 from shared.workflow import ApplicationStatus, application_transition
@@ -44,8 +43,7 @@ def problem_page(reason: str, language: str) -> Page:
 
 
 def _when(moment: datetime, language: str) -> str:
-    zone = ZoneInfo(get_settings().default_timezone)
-    return format_datetime(moment, "long", tzinfo=zone, locale=language)
+    return written_datetime(moment, get_settings().default_timezone, language, zone=False)
 
 
 def _outcome(token: CandidateToken, language: str) -> Page:

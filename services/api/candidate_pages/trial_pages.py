@@ -2,13 +2,12 @@
 
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
 from shared import history
+from shared.emails.render import written_datetime
 from shared.models import CandidateToken, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
 from shared.workflow import ParticipationStatus
@@ -17,8 +16,7 @@ P = ParticipationStatus
 
 
 def _when(participation: Participation, moment: datetime, language: str) -> str:
-    zone = ZoneInfo(participation.trial.timezone)
-    return format_datetime(moment, "full", tzinfo=zone, locale=language)
+    return written_datetime(moment, participation.trial.timezone, language)
 
 
 def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
