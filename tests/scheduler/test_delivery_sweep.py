@@ -136,9 +136,11 @@ def test_an_abandoned_send_becomes_unknown_for_hr_who_may_resend_it(
         deliver([message_id])
     finally:
         get_settings.cache_clear()
-    assert len(smtp_server.mailbox.messages) == 1
+    [received] = smtp_server.mailbox.messages
     assert _row(message_id).status == "sent"
     dossier_id = _row(message_id).dossier_id
+    [listed] = client.get(f"/api/v1/messages?dossier_id={dossier_id}", headers=hr).json()["items"]
+    assert listed["subject"] == str(received.message["Subject"]), "the subject as sent"
     history = client.get(f"/api/v1/dossiers/{dossier_id}/history", headers=hr).json()["items"]
     resend = [e for e in history if e["action"] == "email_resent:application_validated"]
     assert len(resend) == 1 and resend[0]["before"]["status"] == "unknown"

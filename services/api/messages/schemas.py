@@ -23,6 +23,7 @@ class MessageOut(Resource):
     kind: str
     language: str
     to_address: str
+    subject: str | None = Field(description="the subject as sent; null until the notifier wrote it")
     status: str
     attempts: int
     last_response: str | None
