@@ -63,8 +63,12 @@ def test_html_content_order_and_escaping() -> None:
     positions = [page.index(f">{_name(i)}<") for i in range(len(FIRST) - 1)]
     positions += [page.index(f">{_name(i)}<") for i in range(len(FIRST), 25)]
     assert positions == sorted(positions)
-    assert "85.25" in page and "83.75" in page and "49.25" in page
-    assert "17.5 / 20" in page and "42 / 50" in page
+    # Numbers as French writes them: a decimal comma.
+    assert "85,25" in page and "83,75" in page and "49,25" in page
+    assert "17,5 / 20" in page and "42 / 50" in page
+    assert "85.25" not in page and "17.5" not in page
+    english = render_html(_shortlist(), "en")
+    assert "85.25" in english and "17.5 / 20" in english
     assert ">–<" in page
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -132,7 +136,7 @@ def test_pdf_renders_with_text() -> None:
     assert "Short-list pour la délibération" in text
     assert "REC-2026-042" in text
     assert "Attaché" in text and "Marchés publics" in text
-    assert "Élise Dupont" in text and "85.25" in text
+    assert "Élise Dupont" in text and "85,25" in text
     assert "Jürgen Weiß" in text and "Anaïs Brontë" in text
     assert "<script>alert(1)</script>" in text
     assert "Confidentiel - pour le jury" in text

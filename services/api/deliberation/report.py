@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from fpdf import FPDF, FontFace
 from jinja2 import Environment, StrictUndefined
 
@@ -102,16 +103,19 @@ def _language(language: str) -> str:
     return code
 
 
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+def _number(value: Decimal, lang: str) -> str:
+    """A score, weight or maximum as the language writes it: "12,5" in French, "12.5" in
+    English; no trailing zeros."""
+    return format_decimal(value, format="#,##0.##", locale=lang)
 
 
-def _global(value: Decimal | None) -> str:
-    return MISSING if value is None else f"{value.quantize(TWO_PLACES):f}"
+def _global(value: Decimal | None, lang: str) -> str:
+    """The global score, always with its two decimals: "83,33", "83.33"."""
+    return MISSING if value is None else format_decimal(value, format="0.00", locale=lang)
 
 
-def _score(value: Decimal | None, maximum: Decimal) -> str:
-    return MISSING if value is None else f"{_number(value)} / {_number(maximum)}"
+def _score(value: Decimal | None, maximum: Decimal, lang: str) -> str:
+    return MISSING if value is None else f"{_number(value, lang)} / {_number(maximum, lang)}"
 
 
 def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
@@ -132,8 +136,8 @@ def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
         {
             "title": trial.title,
             "kind": labels[trial.kind] if trial.kind in _KINDS else trial.kind,
-            "weight": _number(trial.weight),
-            "max_score": _number(trial.max_score),
+            "weight": _number(trial.weight, lang),
+            "max_score": _number(trial.max_score, lang),
             "eliminatory": labels["yes"] if trial.eliminatory else labels["no"],
         }
         for trial in shortlist.trials
@@ -149,10 +153,10 @@ def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
                 "candidate": row.candidate_name,
                 "applied": format_date(applied, "medium", locale=lang),
                 "scores": [
-                    _score(score, trial.max_score)
+                    _score(score, trial.max_score, lang)
                     for score, trial in zip(row.scores, shortlist.trials, strict=True)
                 ],
-                "global": _global(row.global_score),
+                "global": _global(row.global_score, lang),
             }
         )
     return {"lang": lang, "l": labels, "info": info, "trials": trials, "rows": rows}
