@@ -15,7 +15,6 @@ from fpdf import FPDF, FontFace
 from jinja2 import Environment, StrictUndefined
 
 MISSING = "–"
-TWO_PLACES = Decimal("0.01")
 LANDSCAPE_ABOVE_TRIALS = 4
 
 
