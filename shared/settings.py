@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     unavailability_sweep_seconds: float = 60.0
     deadline_sweep_seconds: float = 60.0
     offer_days: int = 7
+    dossier_review: bool = Field(
+        default=False,
+        description="validated applications open their dossier under_review, for HR to admit",
+    )
     idempotency_key_hours: float = Field(default=24.0, gt=0)
     # Bounds on every network wait, so that a hung database or broker cannot freeze the api.
     database_connect_timeout: int = Field(

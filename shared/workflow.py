@@ -23,7 +23,8 @@ class ApplicationStatus(StrEnum):
 
 
 class DossierStatus(StrEnum):
-    OPEN = "open"
+    UNDER_REVIEW = "under_review"  # with DOSSIER_REVIEW: awaiting HR's acceptance for the post
+    OPEN = "open"  # admitted for the post: eligible for trials
     REJECTED = "rejected"
     FAILED = "failed"
     AWAITING_DELIBERATION = "awaiting_deliberation"
@@ -66,7 +67,8 @@ APPLICATION_OPEN_STATES = frozenset(A) - {A.REJECTED}
 _BEFORE_HIRED = frozenset(D) - {D.HIRED, D.LEFT, D.WITHDRAWN, D.REJECTED, D.NOT_RETAINED}
 
 DOSSIER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "reject": (frozenset({D.OPEN, D.FAILED}), D.REJECTED),
+    "admit": (frozenset({D.UNDER_REVIEW}), D.OPEN),
+    "reject": (frozenset({D.UNDER_REVIEW, D.OPEN, D.FAILED}), D.REJECTED),
     "await_deliberation": (frozenset({D.OPEN}), D.AWAITING_DELIBERATION),
     "fail": (frozenset({D.OPEN}), D.FAILED),
     "retain": (frozenset({D.AWAITING_DELIBERATION, D.RESERVE}), D.RETAINED),

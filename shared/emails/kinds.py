@@ -88,6 +88,13 @@ _ALL = [
         },
     ),
     _kind(
+        "dossier_admitted",
+        "HR accepts a dossier under review for the post (DOSSIER_REVIEW).",
+        ("job_title",),
+        (),
+        _JOB,
+    ),
+    _kind(
         "dossier_rejected",
         "HR rejects a dossier for the post.",
         ("job_title",),

@@ -1,6 +1,11 @@
 """Dossiers: lists and counts per job, reject and withdraw, notes, attachments, messages."""
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+
+from shared.settings import get_settings
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 
@@ -161,3 +166,71 @@ def test_messages_from_a_template(client: Any, build: Any, hr: dict[str, str]) -
     ):
         body = {"dossier_ids": [dossier["id"]], **wrong}
         assert client.post("/api/v1/messages", json=body, headers=hr).status_code == 422, wrong
+
+
+@pytest.fixture
+def dossier_review(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("DOSSIER_REVIEW", "true")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("DOSSIER_REVIEW")
+    get_settings.cache_clear()
+
+
+def test_with_review_hr_admits_or_refuses_each_dossier(
+    client: Any, build: Any, hr: dict[str, str], dossier_review: None
+) -> None:
+    job = build.job()
+    admitted, refused = build.dossier(job), build.dossier(job)
+    assert admitted["status"] == refused["status"] == "under_review"
+    trial = build.written_trial(job)
+
+    early = client.post(
+        f"/api/v1/trials/{trial['id']}/invitations",
+        json={"dossier_ids": [admitted["id"]]},
+        headers=hr,
+    )
+    assert early.status_code == 409 and early.json()["state"] == "under_review"
+    nobody = client.post(
+        f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}, headers=hr
+    )
+    assert nobody.json()["invited"] == []
+
+    answer = client.post(
+        f"/api/v1/dossiers/{admitted['id']}/admit",
+        json={"note": "diplôme vérifié", "notify": True},
+        headers=hr,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "open"
+    again = client.post(f"/api/v1/dossiers/{admitted['id']}/admit", json={}, headers=hr)
+    assert again.status_code == 409 and again.json()["state"] == "open"
+    rejected = client.post(
+        f"/api/v1/dossiers/{refused['id']}/reject", json={"reason": "hors profil"}, headers=hr
+    )
+    assert rejected.json()["status"] == "rejected"
+
+    invited = client.post(
+        f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}, headers=hr
+    ).json()["invited"]
+    assert [p["dossier_id"] for p in invited] == [admitted["id"]]
+    kinds = [
+        m["kind"]
+        for m in client.get(f"/api/v1/messages?dossier_id={admitted['id']}", headers=hr).json()[
+            "items"
+        ]
+    ]
+    assert kinds == ["application_validated", "dossier_admitted"]
+    history = client.get(f"/api/v1/dossiers/{admitted['id']}/history", headers=hr).json()
+    [step] = [e for e in history["items"] if e["action"] == "dossier_admitted"]
+    assert step["before"] == {"status": "under_review"}
+    assert step["after"]["note"] == "diplôme vérifié"
+    listed = client.get(f"/api/v1/dossiers?job_id={job['id']}&status=open", headers=hr).json()
+    assert [d["id"] for d in listed["items"]] == [admitted["id"]]
+    stats = client.get(f"/api/v1/stats?job_id={job['id']}", headers=hr).json()
+    assert stats["dossiers_by_status"] == {"open": 1, "rejected": 1}
+
+
+def test_without_review_validation_admits_at_once(client: Any, build: Any) -> None:
+    dossier = build.dossier()
+    assert dossier["status"] == "open"

@@ -17,6 +17,7 @@ from services.api.jobs.service import get_job
 from shared import availability, history, links
 from shared.messages import queue_message
 from shared.models import Application, Dossier, HistoryEntry, Job, StoredFile
+from shared.settings import get_settings
 from shared.workflow import (
     APPLICATION_OPEN_STATES,
     ApplicationStatus,
@@ -121,7 +122,10 @@ def validate_application(*, session: Session, application_id: uuid.UUID, actor: 
             application=application,
             candidate_id=application.candidate_id,
             job_id=application.job_id,
-            status=DossierStatus.OPEN,
+            # Reviewed first where the administration accepts dossiers for the post.
+            status=(
+                DossierStatus.UNDER_REVIEW if get_settings().dossier_review else DossierStatus.OPEN
+            ),
             applied_at=application.created_at,
             summary=summarise(application),
         )

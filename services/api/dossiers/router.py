@@ -8,6 +8,7 @@ from services.api import visibility
 from services.api.deps import HR, DossierReader, SessionDep
 from services.api.dossiers import service
 from services.api.dossiers.schemas import (
+    Admission,
     DossierOut,
     DossierSummary,
     HistoryOut,
@@ -68,6 +69,18 @@ def get_dossier(dossier_id: uuid.UUID, session: SessionDep, agent: DossierReader
 def dossier_history(dossier_id: uuid.UUID, session: SessionDep, agent: DossierReader) -> object:
     entries = service.dossier_history(session=session, dossier_id=dossier_id, agent=agent)
     return {"items": visibility.history(entries, agent)}
+
+
+@router.post("/dossiers/{dossier_id}/admit", response_model=DossierOut)
+def admit(dossier_id: uuid.UUID, data: Admission, session: SessionDep, agent: HR) -> object:
+    """Accept a dossier `under_review` for the post (with DOSSIER_REVIEW=true); 409 otherwise."""
+    return service.admit(
+        session=session,
+        dossier_id=dossier_id,
+        note=data.note,
+        notify=data.notify,
+        actor=agent.actor,
+    )
 
 
 @router.post("/dossiers/{dossier_id}/reject", response_model=DossierOut)

@@ -59,6 +59,11 @@ class Rejection(Input):
     notify: bool = False
 
 
+class Admission(Input):
+    note: str | None = Field(default=None, max_length=5000, description="for HR only")
+    notify: bool = Field(default=False, description="email the candidate")
+
+
 class Withdrawal(Input):
     reason: str | None = Field(default=None, max_length=5000)
 

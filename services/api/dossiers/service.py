@@ -149,6 +149,28 @@ def reject(
     return dossier
 
 
+def admit(
+    *, session: Session, dossier_id: uuid.UUID, note: str | None, notify: bool, actor: str
+) -> Dossier:
+    """Accept a dossier under review for the post (DOSSIER_REVIEW): it becomes eligible for
+    the trials; the candidate is told if HR chooses to."""
+    dossier = get_dossier(session=session, dossier_id=dossier_id)
+    dossiers.move(
+        session, dossier, "admit", actor=actor, event="dossier_admitted", note=note, notified=notify
+    )
+    if notify:
+        queue_message(
+            session,
+            kind="dossier_admitted",
+            idempotency_key=f"dossier_admitted:{dossier.id}",
+            candidate=dossier.candidate,
+            context={"candidate_name": dossier.candidate.full_name, "job_title": dossier.job.title},
+            actor=actor,
+            dossier_id=dossier.id,
+        )
+    return dossier
+
+
 def withdraw(*, session: Session, dossier_id: uuid.UUID, reason: str | None, actor: str) -> Dossier:
     """Record that the candidate withdrew."""
     dossier = get_dossier(session=session, dossier_id=dossier_id)
