@@ -260,6 +260,24 @@ def test_deliberation_offer_fallback_and_closing(
         headers=hr,
     )
     assert left.json()["status"] == "left"
+
+    # The ranking the board decided on stays readable and reprintable, whatever came after.
+    rows = client.get(f"/api/v1/jobs/{job['id']}/shortlist", headers=hr).json()["items"]
+    assert [(r["dossier_id"], r["rank"], r["decision"], r["reserve_rank"]) for r in rows] == [
+        (first["id"], 1, "retained", None),
+        (second["id"], 2, "reserve", 1),
+        (third["id"], 3, "reserve", 2),
+        (fourth["id"], 4, "not_retained", None),
+    ]
+    assert [r["status"] for r in rows] == ["offer_declined", "no_show", "left", "not_retained"]
+    report_url = f"/api/v1/jobs/{job['id']}/shortlist/report"
+    page = client.get(f"{report_url}?format=html", headers=hr).text
+    assert "Décision du jury" in page and "2 avril 2027 (COLL-2027-07)" in page
+    for name in ("Retenu·e", "Réserve n° 1", "Réserve n° 2", "Non retenu·e"):
+        assert f"<td>{name}</td>" in page
+    pdf = client.get(f"{report_url}?format=pdf&language=en", headers=hr)
+    text = pypdfium2.PdfDocument(io.BytesIO(pdf.content))[0].get_textpage().get_text_range()
+    assert "Reserve no. 2" in text and "Not retained" in text
     found = client.get(f"/api/v1/dossiers?job_id={job['id']}&status=left", headers=hr).json()
     assert [d["id"] for d in found["items"]] == [third["id"]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,8 @@ class ReportRow:
     applied_at: datetime  # aware
     global_score: Decimal | None  # 0..100, two decimals
     scores: list[Decimal | None]  # one per trial, in ReportTrial order (None: not graded)
+    decision: str | None = None  # the board's: retained, reserve or not_retained
+    reserve_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Shortlist:
     timezone: str  # IANA, for displaying dates
     trials: list[ReportTrial]
     rows: list[ReportRow]
+    decided_on: date | None = None  # once the board decided: the ranking it decided on
+    decision_reference: str | None = None
 
 
 _KEYS = (
@@ -54,6 +58,7 @@ _KEYS = (
     "trial", "kind", "weight", "max_score", "eliminatory", "yes", "no", "ranking",
     "rank", "candidate", "applied", "global", "confidential", "page",
     "written", "oral", "practical", "interview",
+    "board", "decision", "retained", "reserve", "not_retained",
 )  # fmt: skip
 _KINDS = ("written", "oral", "practical", "interview")
 
@@ -66,6 +71,7 @@ _VALUES: dict[str, tuple[str, ...]] = {
         "Note maximale", "Éliminatoire", "Oui", "Non", "Classement", "Rang", "Candidat",
         "Date de candidature", "Score global", "Confidentiel — pour le jury",
         "Page {n} / {total}", "écrite", "orale", "pratique", "entretien",
+        "Décision du jury", "Décision", "Retenu·e", "Réserve n° {n}", "Non retenu·e",
     ),
     "nl": (
         "Shortlist voor de deliberatie", "Functie", "Referentie", "Dienst", "Jaar",
@@ -73,6 +79,8 @@ _VALUES: dict[str, tuple[str, ...]] = {
         "Maximumscore", "Eliminerend", "Ja", "Nee", "Rangschikking", "Rang", "Kandidaat",
         "Datum kandidatuur", "Globale score", "Vertrouwelijk — voor de jury",
         "Pagina {n} / {total}", "schriftelijk", "mondeling", "praktisch", "gesprek",
+        "Beslissing van de jury", "Beslissing", "Weerhouden", "Reserve nr. {n}",
+        "Niet weerhouden",
     ),
     "de": (
         "Auswahlliste für die Beratung", "Stelle", "Referenz", "Dienststelle", "Jahr",
@@ -80,6 +88,8 @@ _VALUES: dict[str, tuple[str, ...]] = {
         "Höchstpunktzahl", "Ausschließend", "Ja", "Nein", "Rangliste", "Rang", "Bewerber",
         "Bewerbungsdatum", "Gesamtpunktzahl", "Vertraulich — für die Kommission",
         "Seite {n} / {total}", "schriftlich", "mündlich", "praktisch", "Gespräch",
+        "Entscheidung der Kommission", "Entscheidung", "Ausgewählt", "Reserve Nr. {n}",
+        "Nicht ausgewählt",
     ),
     "en": (
         "Short-list for the deliberation", "Job", "Reference", "Department", "Year",
@@ -87,6 +97,7 @@ _VALUES: dict[str, tuple[str, ...]] = {
         "Eliminatory", "Yes", "No", "Ranking", "Rank", "Candidate", "Application date",
         "Global score", "Confidential — for the board", "Page {n} / {total}",
         "written", "oral", "practical", "interview",
+        "Board's decision", "Decision", "Retained", "Reserve no. {n}", "Not retained",
     ),
 }
 # fmt: on
@@ -131,6 +142,10 @@ def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
         (labels["campaign"], shortlist.campaign or MISSING),
         (labels["generated"], f"{generated} ({shortlist.timezone})"),
     ]
+    if shortlist.decided_on is not None:
+        decided = format_date(shortlist.decided_on, "long", locale=lang)
+        reference = f" ({shortlist.decision_reference})" if shortlist.decision_reference else ""
+        info.append((labels["board"], decided + reference))
     trials = [
         {
             "title": trial.title,
@@ -156,9 +171,23 @@ def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
                     for score, trial in zip(row.scores, shortlist.trials, strict=True)
                 ],
                 "global": _global(row.global_score, lang),
+                "decision": _decision(row, labels),
             }
         )
-    return {"lang": lang, "l": labels, "info": info, "trials": trials, "rows": rows}
+    return {
+        "lang": lang,
+        "l": labels,
+        "info": info,
+        "trials": trials,
+        "rows": rows,
+        "decided": shortlist.decided_on is not None,
+    }
+
+
+def _decision(row: ReportRow, labels: dict[str, str]) -> str:
+    if row.decision == "reserve":
+        return labels["reserve"].format(n=row.reserve_rank or "")
+    return labels[row.decision] if row.decision in ("retained", "not_retained") else MISSING
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -202,11 +231,11 @@ footer { margin-top: 6mm; font-size: 8pt; font-style: italic; }
 <table class="ranking">
 <thead><tr><th class="num">{{ l.rank }}</th><th>{{ l.candidate }}</th><th>{{ l.applied }}</th>
 {% for t in trials %}<th class="num">{{ t.title }}</th>{% endfor %}\
-<th class="num">{{ l.global }}</th></tr></thead>
+<th class="num">{{ l.global }}</th>{% if decided %}<th>{{ l.decision }}</th>{% endif %}</tr></thead>
 <tbody>
 {% for r in rows %}<tr><td class="num">{{ r.rank }}</td><td>{{ r.candidate }}</td>\
 <td>{{ r.applied }}</td>{% for s in r.scores %}<td class="num">{{ s }}</td>{% endfor %}\
-<td class="num">{{ r.global }}</td></tr>
+<td class="num">{{ r.global }}</td>{% if decided %}<td>{{ r.decision }}</td>{% endif %}</tr>
 {% endfor %}</tbody>
 </table>
 <footer>{{ l.confidential }}</footer>
@@ -320,8 +349,9 @@ def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
 
     section(labels["ranking"])
     trial_count = len(ctx["trials"])
-    widths = (12, 44, 26, *([22] * trial_count), 28)
-    aligns = ("RIGHT", "LEFT", "LEFT", *(["RIGHT"] * trial_count), "RIGHT")
+    decided = ctx["decided"]
+    widths = (12, 44, 26, *([22] * trial_count), 28, *((30,) if decided else ()))
+    aligns = ("RIGHT", "LEFT", "LEFT", *(["RIGHT"] * trial_count), "RIGHT", "LEFT")[: len(widths)]
     with pdf.table(
         col_widths=widths,
         headings_style=heading,
@@ -331,8 +361,10 @@ def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
         repeat_headings=1,
     ) as table:
         titles = [labels["rank"], labels["candidate"], labels["applied"]]
-        table.row([*titles, *(_latin1(t["title"]) for t in ctx["trials"]), labels["global"]])
+        last = [labels["global"], *((labels["decision"],) if decided else ())]
+        table.row([*titles, *(_latin1(t["title"]) for t in ctx["trials"]), *last])
         for r in ctx["rows"]:
             cells = [r["rank"], r["candidate"], r["applied"], *r["scores"], r["global"]]
+            cells += [r["decision"]] if decided else []
             table.row([_latin1(cell) for cell in cells])
     return bytes(pdf.output())

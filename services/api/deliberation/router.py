@@ -5,8 +5,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.api import visibility
 from services.api.deliberation import report, service
@@ -22,8 +20,6 @@ from services.api.deliberation.schemas import (
 from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import DossierOut
 from services.api.jobs.service import get_job
-from shared.models import Dossier, Job, Trial, utcnow
-from shared.settings import get_settings
 
 router = APIRouter(tags=["deliberation"])
 
@@ -31,7 +27,7 @@ router = APIRouter(tags=["deliberation"])
 @router.get("/jobs/{job_id}/shortlist", response_model=ShortlistOut)
 def shortlist(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
     dossiers = service.shortlist(session=session, job_id=job_id)
-    return {"items": service.shortlist_rows(dossiers)}
+    return {"items": service.shortlist_rows(dossiers, service.decisions(session, job_id))}
 
 
 @router.get("/jobs/{job_id}/shortlist/report", response_model=None)
@@ -44,7 +40,7 @@ def shortlist_report(
 ) -> Response:
     """The printable short-list for the board (no internal notes)."""
     job = get_job(session=session, job_id=job_id)
-    data = _report(job, service.shortlist(session=session, job_id=job_id), session)
+    data = service.report_data(session, job)
     if format == "pdf":
         return Response(
             report.render_pdf(data, language),
@@ -60,48 +56,6 @@ def _inline(filename: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
     fallback = "".join(c if c.isalnum() or c in "._-" else "_" for c in ascii_name)
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _report(job: Job, dossiers: list[Dossier], session: Session) -> report.Shortlist:
-    trials = list(
-        session.scalars(
-            select(Trial)
-            .where(Trial.job_id == job.id, Trial.status == "planned")
-            .order_by(Trial.starts_at)
-        )
-    )
-    rows = []
-    for rank, dossier in enumerate(dossiers, start=1):
-        by_trial = {p.trial_id: p.score for p in dossier.participations}
-        rows.append(
-            report.ReportRow(
-                rank=rank,
-                candidate_name=dossier.candidate.full_name,
-                applied_at=dossier.applied_at,
-                global_score=dossier.global_score,
-                scores=[by_trial.get(t.id) for t in trials],
-            )
-        )
-    return report.Shortlist(
-        job_title=job.title,
-        job_reference=job.reference,
-        department=job.department,
-        year=job.year,
-        campaign=job.campaign,
-        generated_at=utcnow(),
-        timezone=get_settings().default_timezone,
-        trials=[
-            report.ReportTrial(
-                title=t.title,
-                kind=t.kind,
-                weight=t.weight,
-                max_score=t.max_score,
-                eliminatory=t.eliminatory,
-            )
-            for t in trials
-        ],
-        rows=rows,
-    )
 
 
 @router.post("/jobs/{job_id}/deliberation", status_code=201, response_model=DeliberationOut)

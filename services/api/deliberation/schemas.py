@@ -22,6 +22,11 @@ class ShortlistRow(BaseModel):
     applied_at: UTCDateTime
     global_score: Points | None
     scores: list[TrialScore]
+    status: str = Field(description="the dossier's state now")
+    decision: Literal["retained", "reserve", "not_retained"] | None = Field(
+        description="the board's decision on this dossier; null before the deliberation"
+    )
+    reserve_rank: int | None = Field(description="its place in the reserve, if put there")
 
 
 class ShortlistOut(BaseModel):

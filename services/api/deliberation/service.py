@@ -4,34 +4,74 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from services.api.deliberation import report
 from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from shared import dossiers, history, offers
 from shared.messages import queue_message
-from shared.models import Dossier, Job
+from shared.models import Dossier, HistoryEntry, Job, Trial, utcnow
+from shared.settings import get_settings
 from shared.workflow import DOSSIER_TRANSITIONS, DossierStatus
 
 D = DossierStatus
 
 
+# The history events of the board's decision, by the decision they record.
+DECISION_EVENTS = {
+    f"deliberation_{D.RETAINED}": "retained",
+    f"deliberation_{D.RESERVE}": "reserve",
+    f"deliberation_{D.NOT_RETAINED}": "not_retained",
+}
+
+
 def shortlist(*, session: Session, job_id: uuid.UUID) -> list[Dossier]:
-    """The dossiers awaiting the deliberation, best global score first, ties by application."""
-    get_job(session=session, job_id=job_id)
+    """The dossiers awaiting the deliberation, best global score first, ties by application;
+    once the board decided, the dossiers it decided on, in the same order, whatever became of
+    them since (the ranking stays readable and reprintable for the file)."""
+    job = get_job(session=session, job_id=job_id)
+    if job.deliberation_decided_on is None:
+        which = Dossier.status == D.AWAITING_DELIBERATION
+    else:
+        which = Dossier.id.in_(_decided(job_id))
     return list(
         session.scalars(
             select(Dossier)
-            .where(Dossier.job_id == job_id, Dossier.status == D.AWAITING_DELIBERATION)
+            .where(Dossier.job_id == job_id, which)
             .order_by(Dossier.global_score.desc(), Dossier.applied_at, Dossier.id)
         )
     )
 
 
-def shortlist_rows(dossiers: list[Dossier]) -> list[dict[str, Any]]:
-    """Ranked rows with each trial's score, as the API and the report show them."""
+def _decided(job_id: uuid.UUID) -> Select[Any]:
+    return (
+        select(HistoryEntry.dossier_id)
+        .join(Dossier, Dossier.id == HistoryEntry.dossier_id)
+        .where(Dossier.job_id == job_id, HistoryEntry.action.in_(DECISION_EVENTS))
+    )
+
+
+def decisions(session: Session, job_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """The board's decision on each dossier of the job: retained, reserve or not_retained."""
+    rows = session.execute(
+        select(HistoryEntry.dossier_id, HistoryEntry.action)
+        .join(Dossier, Dossier.id == HistoryEntry.dossier_id)
+        .where(Dossier.job_id == job_id, HistoryEntry.action.in_(DECISION_EVENTS))
+        .order_by(HistoryEntry.id)
+    )
+    decided: dict[uuid.UUID, str] = {}
+    for dossier_id, action in rows:
+        if dossier_id is not None:
+            decided.setdefault(dossier_id, DECISION_EVENTS[action])  # the board's, not a later one
+    return decided
+
+
+def shortlist_rows(dossiers: list[Dossier], decided: dict[uuid.UUID, str]) -> list[dict[str, Any]]:
+    """Ranked rows with each trial's score (and the board's decision once taken), as the API
+    and the report show them."""
     return [
         {
             "rank": rank,
@@ -39,6 +79,9 @@ def shortlist_rows(dossiers: list[Dossier]) -> list[dict[str, Any]]:
             "candidate": d.candidate,
             "applied_at": d.applied_at,
             "global_score": d.global_score,
+            "status": d.status,
+            "decision": decided.get(d.id),
+            "reserve_rank": d.reserve_rank if decided.get(d.id) == "reserve" else None,
             "scores": [
                 {
                     "trial_id": p.trial_id,
@@ -52,6 +95,56 @@ def shortlist_rows(dossiers: list[Dossier]) -> list[dict[str, Any]]:
         }
         for rank, d in enumerate(dossiers, start=1)
     ]
+
+
+def report_data(session: Session, job: Job) -> report.Shortlist:
+    """The printable short-list of a job: the trials, the ranking, and once the board decided,
+    its decision on each dossier."""
+    dossiers = shortlist(session=session, job_id=job.id)
+    decided = decisions(session, job.id)
+    trials = list(
+        session.scalars(
+            select(Trial)
+            .where(Trial.job_id == job.id, Trial.status == "planned")
+            .order_by(Trial.starts_at)
+        )
+    )
+    rows = []
+    for rank, dossier in enumerate(dossiers, start=1):
+        by_trial = {p.trial_id: p.score for p in dossier.participations}
+        rows.append(
+            report.ReportRow(
+                rank=rank,
+                candidate_name=dossier.candidate.full_name,
+                applied_at=dossier.applied_at,
+                global_score=dossier.global_score,
+                scores=[by_trial.get(t.id) for t in trials],
+                decision=decided.get(dossier.id),
+                reserve_rank=dossier.reserve_rank,
+            )
+        )
+    return report.Shortlist(
+        job_title=job.title,
+        job_reference=job.reference,
+        department=job.department,
+        year=job.year,
+        campaign=job.campaign,
+        generated_at=utcnow(),
+        timezone=get_settings().default_timezone,
+        trials=[
+            report.ReportTrial(
+                title=t.title,
+                kind=t.kind,
+                weight=t.weight,
+                max_score=t.max_score,
+                eliminatory=t.eliminatory,
+            )
+            for t in trials
+        ],
+        rows=rows,
+        decided_on=job.deliberation_decided_on,
+        decision_reference=job.deliberation_reference,
+    )
 
 
 def decide(
