@@ -12,12 +12,19 @@ from shared.settings import get_settings
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
+    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it.
+
+    SQL parameters are personal data (names, emails, notes): `hide_parameters` keeps them out of
+    the text of database errors, and so out of every log that prints one."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -31,7 +38,14 @@ def make_engine(url: str) -> Engine:
     # At most 15 connections per process: with several API workers and the Celery processes,
     # the total stays under PostgreSQL's default max_connections (100). A request that finds
     # them all busy waits for one (pool_timeout), rather than failing.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=30)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=30,
+        hide_parameters=True,
+    )
 
 
 @lru_cache
