@@ -1,6 +1,7 @@
 """Findings of the security audit's low-severity part (issue 12): each through HTTP or the
 process, each a 4xx problem+json rather than a 500 or a leak."""
 
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -22,3 +23,46 @@ def test_database_errors_never_carry_sql_parameters() -> None:
     assert "no_such_column" in message
     assert email not in message
     assert "hidden" in message
+
+
+@pytest.fixture
+def wildcard_people(build: Any) -> dict[str, Any]:
+    """Applications of candidates whose names hold LIKE's wildcards, and of one who has none."""
+    job = build.job(title="Juriste 100% télétravail")
+    other_job = build.job(title="Juriste 1000 heures")
+    names = {"percent": "Cent%Pour", "underscore": "Sous_Tiret", "slash": "Barre/Oblique"}
+    people = {
+        key: build.dossier(job, candidate=build.candidate(last_name=name))
+        for key, name in names.items()
+    }
+    people["plain"] = build.dossier(other_job, candidate=build.candidate(last_name="Simple"))
+    return people
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [("%", {"percent"}), ("_", {"underscore"}), ("/", {"slash"}), ("s_t", {"underscore"})],
+)
+def test_q_matches_wildcards_as_plain_characters(
+    client: Any, hr: dict[str, str], wildcard_people: dict[str, Any], q: str, expected: set[str]
+) -> None:
+    names = {key: d["candidate"]["last_name"] for key, d in wildcard_people.items()}
+    by_name = {name: key for key, name in names.items()}
+    for path in ("/api/v1/applications", "/api/v1/candidates"):
+        response = client.get(path, params={"q": q}, headers=hr)
+        assert response.status_code == 200, response.text
+        found = {
+            by_name[(item.get("candidate") or item)["last_name"]]
+            for item in response.json()["items"]
+        }
+        assert found == expected, (path, q)
+
+
+def test_dossier_q_matches_wildcards_in_job_titles_as_plain_characters(
+    client: Any, hr: dict[str, str], wildcard_people: dict[str, Any]
+) -> None:
+    response = client.get("/api/v1/dossiers", params={"q": "100%"}, headers=hr)
+    assert response.status_code == 200, response.text
+    # "100%" is in the first job's title; as a wildcard it would match "1000 heures" too
+    found = {d["candidate"]["last_name"] for d in response.json()["items"]}
+    assert found == {"Cent%Pour", "Sous_Tiret", "Barre/Oblique"}
