@@ -4,12 +4,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
+
+# The largest value of an SQL BIGINT: query parameters compared with integer columns stay within
+# what the databases can hold (beyond it: a 422, not a 500).
+BIGINT_MAX = 2**63 - 1
+YearQuery = Annotated[int | None, Query(ge=1, le=9999)]
+CampaignQuery = Annotated[str | None, Query(max_length=100)]
 
 # Times go out in UTC, whatever offset they came in with.
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]

@@ -1,11 +1,14 @@
 """Findings of the security audit's low-severity part (issue 12): each through HTTP or the
 process, each a 4xx problem+json rather than a 500 or a leak."""
 
+import base64
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+
+from tests.api.test_api_errors import assert_problem
 
 
 def test_database_errors_never_carry_sql_parameters() -> None:
@@ -66,3 +69,39 @@ def test_dossier_q_matches_wildcards_in_job_titles_as_plain_characters(
     # "100%" is in the first job's title; as a wildcard it would match "1000 heures" too
     found = {d["candidate"]["last_name"] for d in response.json()["items"]}
     assert found == {"Cent%Pour", "Sous_Tiret", "Barre/Oblique"}
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
+@pytest.mark.parametrize("offset", [2**63, 10**30])
+def test_a_cursor_beyond_bigint_is_a_422(client: Any, hr: dict[str, str], offset: int) -> None:
+    for path in ("/api/v1/applications", "/api/v1/dossiers", "/api/v1/jobs", "/api/v1/notices"):
+        response = client.get(path, params={"cursor": _cursor(offset)}, headers=hr)
+        body = assert_problem(response, 422)
+        assert "cursor" in body["detail"]
+
+
+def test_the_largest_bigint_cursor_is_an_empty_page(client: Any, hr: dict[str, str]) -> None:
+    response = client.get("/api/v1/jobs", params={"cursor": _cursor(2**63 - 1)}, headers=hr)
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/notices", "after_id"),
+        ("/api/v1/jobs", "year"),
+        ("/api/v1/dossiers", "year"),
+        ("/api/v1/dossiers/summary", "year"),
+        ("/api/v1/stats", "year"),
+    ],
+)
+@pytest.mark.parametrize("value", [2**63, 10**30, -(2**64)])
+def test_integer_query_parameters_beyond_the_columns_are_a_422(
+    client: Any, hr: dict[str, str], path: str, name: str, value: int
+) -> None:
+    body = assert_problem(client.get(path, params={name: value}, headers=hr), 422)
+    assert name in body["detail"]
