@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import errors, idempotency
+from services.api import errors, idempotency, security
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.candidate_pages.router import router as candidate_pages
@@ -82,6 +82,7 @@ def create_app() -> FastAPI:
 
     app.add_exception_handler(idempotency.Replay, idempotency.replay_handler)
     app.add_middleware(idempotency.IdempotentWrites)
+    app.add_middleware(security.RejectNulInQuery)
     app.add_middleware(Metrics)
     return app
 

@@ -105,3 +105,110 @@ def test_integer_query_parameters_beyond_the_columns_are_a_422(
 ) -> None:
     body = assert_problem(client.get(path, params={name: value}, headers=hr), 422)
     assert name in body["detail"]
+
+
+def _errors_at(body: dict[str, Any]) -> set[str]:
+    return {".".join(str(p) for p in e["loc"]) for e in body["errors"]}
+
+
+def test_a_nul_in_a_body_field_is_a_422_naming_it(client: Any, hr: dict[str, str]) -> None:
+    candidate = {"first_name": "Éli\x00se", "last_name": "D", "email": "e@example.org"}
+    body = assert_problem(client.post("/api/v1/candidates", json=candidate, headers=hr), 422)
+    assert _errors_at(body) == {"body.first_name"}
+    assert "NUL" in body["errors"][0]["msg"]
+    assert client.get("/api/v1/candidates", headers=hr).json()["total"] == 0
+
+
+def test_a_nul_in_a_nested_field_is_a_422_naming_it(client: Any, hr: dict[str, str]) -> None:
+    job = client.post(
+        "/api/v1/jobs", json={"title": "T", "reference": "R", "year": 2026}, headers=hr
+    ).json()
+    inline = {"first_name": "A", "last_name": "B\x00", "email": "ab@example.org"}
+    application = {"kind": "specific", "job_id": job["id"], "candidate": inline}
+    body = assert_problem(client.post("/api/v1/applications", json=application, headers=hr), 422)
+    assert _errors_at(body) == {"body.candidate"}
+    assert "last_name" in body["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [{"skills": ["a", "b\x00"]}, {"ke\x00y": 1}, {"a": {"b": {"c": "\x00"}}}],
+)
+def test_a_nul_anywhere_in_the_profile_is_a_422(
+    client: Any, hr: dict[str, str], build: Any, profile: dict[str, Any]
+) -> None:
+    application = build.application()
+    path = f"/api/v1/applications/{application['id']}"
+    body = assert_problem(client.patch(path, json={"profile": profile}, headers=hr), 422)
+    assert _errors_at(body) == {"body.profile"}
+    assert client.get(path, headers=hr).json()["profile"] == application["profile"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/applications", "q"),
+        ("/api/v1/candidates", "q"),
+        ("/api/v1/dossiers", "q"),
+        ("/api/v1/dossiers", "campaign"),
+        ("/api/v1/jobs", "campaign"),
+        ("/api/v1/stats", "campaign"),
+        ("/api/v1/applications", "cursor"),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_a_422_naming_it(
+    client: Any, hr: dict[str, str], path: str, name: str
+) -> None:
+    body = assert_problem(client.get(path, params={name: "a\x00b"}, headers=hr), 422)
+    assert body["detail"] == f"invalid {name}"
+    assert _errors_at(body) == {f"query.{name}"}
+
+
+def test_a_nul_in_a_candidate_page_form_is_a_422(client: Any, hr: dict[str, str]) -> None:
+    response = client.post("/c/anything", data={"action": "x", "cover_letter": "a\x00"})
+    body = assert_problem(response, 422)
+    assert _errors_at(body) == {"body.cover_letter"}
+
+
+@pytest.mark.parametrize("depth", [40, 300, 900])
+@pytest.mark.parametrize("bracket", ["[", '{"a":'])
+def test_a_deeply_nested_body_is_a_422_and_writes_nothing(
+    client: Any, hr: dict[str, str], build: Any, depth: int, bracket: str
+) -> None:
+    application = build.application()
+    closing = "]" if bracket == "[" else "}"
+    profile = '{"a": ' + bracket * depth + "1" + closing * depth + "}"
+    path = f"/api/v1/applications/{application['id']}"
+    for method, url, prefix in (
+        ("PATCH", path, ""),
+        ("POST", "/api/v1/applications", f'"kind": "spontaneous", "candidate": {_inline()}, '),
+    ):
+        content = "{" + prefix + '"profile": ' + profile + "}"
+        headers = {**hr, "content-type": "application/json"}
+        response = client.request(method, url, content=content, headers=headers)
+        body = assert_problem(response, 422)
+        assert _errors_at(body) == {"body.profile"}
+    assert client.get(path, headers=hr).json()["profile"] == application["profile"]
+    assert client.get("/api/v1/applications", headers=hr).json()["total"] == 1
+
+
+def test_a_body_too_deep_to_parse_is_a_400(client: Any, hr: dict[str, str], build: Any) -> None:
+    application = build.application()
+    content = '{"profile": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    headers = {**hr, "content-type": "application/json"}
+    path = f"/api/v1/applications/{application['id']}"
+    assert_problem(client.patch(path, content=content, headers=headers), 400)
+
+
+def _inline() -> str:
+    return '{"first_name": "A", "last_name": "B", "email": "deep@example.org"}'
+
+
+def test_the_profile_is_bounded(client: Any, hr: dict[str, str], build: Any) -> None:
+    application = build.application()
+    path = f"/api/v1/applications/{application['id']}"
+    huge = {"summary": "x" * 70_000}
+    body = assert_problem(client.patch(path, json={"profile": huge}, headers=hr), 422)
+    assert _errors_at(body) == {"body.profile"}
+    big = {"summary": "x" * 60_000, "skills": ["droit"] * 100, "levels": {"a": {"b": [1]}}}
+    assert client.patch(path, json={"profile": big}, headers=hr).status_code == 200

@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Header, Query
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.api.candidate_pages import service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
+from services.api.schemas import PlainText
 from shared import links
 
 router = APIRouter(prefix="/c", tags=["candidate pages"], include_in_schema=False)
@@ -33,7 +34,7 @@ def show(
     return _html(service.show(session=session, token=token, answer=answer))
 
 
-class PageForm(BaseModel):
+class PageForm(PlainText):
     """What the pages' forms post (each page uses some of these fields)."""
 
     action: str = Field(default="", max_length=50)
