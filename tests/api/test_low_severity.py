@@ -212,3 +212,41 @@ def test_the_profile_is_bounded(client: Any, hr: dict[str, str], build: Any) -> 
     assert _errors_at(body) == {"body.profile"}
     big = {"summary": "x" * 60_000, "skills": ["droit"] * 100, "levels": {"a": {"b": [1]}}}
     assert client.patch(path, json={"profile": big}, headers=hr).status_code == 200
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("cv\u202efdp.exe", "cvfdp.exe"),  # shown as "cvexe.pdf" with the override
+        ("C:\\Users\\elise\\cv.pdf", "cv.pdf"),
+        ("\u2067cv\u2069\u200b.pdf", "cv.pdf"),
+        ("cv\u061c\u200e\u200f\u2028.pdf", "cv.pdf"),
+        ("cv\x07\x1b[31m.pdf", "cv[31m.pdf"),
+        ("..\\..", "file"),
+        ("CV Élise Dupont.pdf", "CV Élise Dupont.pdf"),
+    ],
+)
+def test_upload_names_lose_bidi_controls_and_backslash_paths(
+    client: Any, hr: dict[str, str], build: Any, sent: str, kept: str
+) -> None:
+    application = build.application()
+    path = f"/api/v1/applications/{application['id']}/cv"
+    # the multipart body as a browser could send it, the name in raw UTF-8
+    boundary = "recrue-boundary"
+    content = (
+        f"--{boundary}\r\n".encode()
+        + f'Content-Disposition: form-data; name="file"; filename="{sent}"\r\n'.encode()
+        + b"Content-Type: application/pdf\r\n\r\n"
+        + PDF
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {**hr, "content-type": f"multipart/form-data; boundary={boundary}"}
+    uploaded = client.post(path, content=content, headers=headers)
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["filename"] == kept
+    served = client.get(path, headers=hr).headers["content-disposition"]
+    assert "\\" not in served
+    assert not any(c in served for c in "\u202e\u2067\u2069\u200b\u061c\u200e\u200f\x07\x1b")
