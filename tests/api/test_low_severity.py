@@ -250,3 +250,53 @@ def test_upload_names_lose_bidi_controls_and_backslash_paths(
     served = client.get(path, headers=hr).headers["content-disposition"]
     assert "\\" not in served
     assert not any(c in served for c in "\u202e\u2067\u2069\u200b\u061c\u200e\u200f\x07\x1b")
+
+
+def _booking_trial(windows: list[dict[str, str]]) -> dict[str, Any]:
+    booking = {"slot_minutes": 5, "capacity": 1, "windows": windows}
+    return {"kind": "oral", "title": "Entretien", "booking": booking}
+
+
+def test_a_huge_booking_window_is_refused_before_any_slot_is_cut(
+    client: Any, hr: dict[str, str], build: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import slots
+
+    cut = slots.cut
+    handed: list[int] = [0]
+
+    def counting_cut(*args: Any, **kwargs: Any) -> Any:
+        for slot in cut(*args, **kwargs):
+            handed[0] += 1
+            assert handed[0] <= slots.MAX_SLOTS, "cut past the cap before refusing"
+            yield slot
+
+    monkeypatch.setattr(slots, "cut", counting_cut)
+    job = build.job()
+    # about 700 million five-minute slots
+    huge = [{"start": "2027-01-01T00:00:00+00:00", "end": "9999-01-01T00:00:00+00:00"}]
+    path = f"/api/v1/jobs/{job['id']}/trials"
+    body = assert_problem(client.post(path, json=_booking_trial(huge), headers=hr), 422)
+    assert "2000" in body["detail"]
+    assert handed == [0]
+
+    just = [{"start": "2027-01-01T00:00:00+00:00", "end": "2027-01-07T22:40:00+00:00"}]
+    assert client.post(path, json=_booking_trial(just), headers=hr).status_code == 201
+    assert handed == [slots.MAX_SLOTS]
+    over = [{"start": "2027-01-01T00:00:00+00:00", "end": "2027-01-07T22:45:00+00:00"}]
+    assert_problem(client.post(path, json=_booking_trial(over), headers=hr), 422)
+
+
+def test_counting_slots_agrees_with_cutting_them() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared import slots
+
+    start = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    for minutes in (5, 7, 30, 45):
+        for spans in ([0], [1, 29, 30, 31], [125, 60, 5]):
+            windows = [
+                (start + timedelta(days=i), start + timedelta(days=i, minutes=span))
+                for i, span in enumerate(spans)
+            ]
+            assert slots.count(windows, minutes) == len(list(slots.cut(windows, minutes)))
