@@ -300,3 +300,32 @@ def test_counting_slots_agrees_with_cutting_them() -> None:
                 for i, span in enumerate(spans)
             ]
             assert slots.count(windows, minutes) == len(list(slots.cut(windows, minutes)))
+
+
+@pytest.fixture
+def unreachable_database_and_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """/readyz's checks pointed at a closed port (9) with a user and password in the URLs."""
+    from sqlalchemy import create_engine
+
+    from services.api.health import router as health
+    from shared.celery_app import make_celery
+    from shared.settings import Settings
+
+    dead = create_engine("postgresql+psycopg://recrue:s3cret@127.0.0.1:9/recrue")
+    monkeypatch.setattr(health, "get_engine", lambda: dead)
+    settings = Settings(broker_url="redis://:s3cret@127.0.0.1:9/0")
+    monkeypatch.setattr(health, "make_celery", lambda name: make_celery(name, settings))
+
+
+def test_readyz_names_the_failing_checks_but_not_their_errors(
+    client: Any, unreachable_database_and_broker: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = client.get("/readyz")
+    body = assert_problem(response, 503)
+    assert body["checks"] == {"database": "unreachable", "broker": "unreachable"}
+    for secret in ("127.0.0.1", "port 9", ":9", "s3cret", "Error", "refused"):
+        assert secret not in response.text
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.endswith("health.router"))
+    assert "database unreachable" in logged
+    assert "broker unreachable" in logged
+    assert "127.0.0.1" in logged
