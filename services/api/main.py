@@ -21,6 +21,7 @@ from services.api.previews.router import router as previews
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
+from shared.settings import get_settings
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -60,8 +61,13 @@ def create_app() -> FastAPI:
         title="Recrue",
         summary="Recruitment back end for public administrations",
         version="0.1.0",
+        docs_url=None,  # served by security.docs_routes, without a CDN
+        redoc_url=None,
+        openapi_url="/openapi.json" if get_settings().docs_enabled else None,
     )
     errors.install(app)
+    if get_settings().docs_enabled:
+        security.docs_routes(app)
     app.include_router(health)
     app.include_router(candidate_pages)
     for router in (
@@ -84,6 +90,7 @@ def create_app() -> FastAPI:
     app.add_middleware(idempotency.IdempotentWrites)
     app.add_middleware(security.RejectNulInQuery)
     app.add_middleware(Metrics)
+    app.add_middleware(security.SecurityHeaders)
     return app
 
 

@@ -2,6 +2,7 @@
 process, each a 4xx problem+json rather than a 500 or a leak."""
 
 import base64
+import uuid
 from typing import Any
 
 import pytest
@@ -329,3 +330,118 @@ def test_readyz_names_the_failing_checks_but_not_their_errors(
     assert "database unreachable" in logged
     assert "broker unreachable" in logged
     assert "127.0.0.1" in logged
+
+
+@pytest.fixture
+def app_with(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An API built under some environment variables (the settings cache is cleared around)."""
+    from fastapi.testclient import TestClient
+
+    from services.api.main import create_app
+    from shared.settings import get_settings
+
+    def make(**environment: str) -> Any:
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        return TestClient(create_app(), raise_server_exceptions=False)
+
+    yield make
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _csp(response: Any) -> dict[str, str]:
+    policy = response.headers["content-security-policy"]
+    return {d.split()[0]: d.strip() for d in policy.split(";") if d.strip()}
+
+
+def _hardened(response: Any) -> dict[str, str]:
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    csp = _csp(response)
+    assert csp["default-src"] == "default-src 'none'"
+    assert csp["frame-ancestors"] == "frame-ancestors 'none'"
+    assert csp["base-uri"] == "base-uri 'none'"
+    assert "script-src" not in csp or "'unsafe-inline'" not in csp["script-src"]
+    return csp
+
+
+def test_api_answers_and_problems_carry_security_headers(
+    client: Any, hr: dict[str, str], build: Any
+) -> None:
+    job = build.job()
+    for response in (
+        client.get("/api/v1/jobs", headers=hr),
+        client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=hr),
+        client.get("/api/v1/jobs"),
+        client.get("/healthz"),
+    ):
+        assert "script-src" not in _hardened(response)
+    report = client.get(f"/api/v1/jobs/{job['id']}/shortlist/report?format=html", headers=hr)
+    assert report.status_code == 200, report.text
+    assert report.headers["content-type"].startswith("text/html")
+    assert "<style>" in report.text and "<script" not in report.text
+    csp = _hardened(report)
+    assert csp["style-src"] == "style-src 'unsafe-inline'"
+    assert "script-src" not in csp
+
+
+def test_candidate_pages_carry_a_strict_policy(client: Any) -> None:
+    page = client.get("/c/not-a-real-token")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    csp = _hardened(page)
+    assert csp["form-action"] == "form-action 'self'"
+    assert "script-src" not in csp
+    assert "<script" not in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_docs_serve_swagger_ui_from_here_under_a_policy_it_works_with(client: Any) -> None:
+    import re
+
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    csp = _hardened(docs)
+    assert csp["script-src"] == "script-src 'self'"
+    assert "'self'" in csp["connect-src"]
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(s.startswith("/docs/assets/") for s in sources), sources
+    assert re.search(r"<script>|<script[^>]*>[^<]", docs.text) is None, "no inline script"
+    assert 'data-openapi-url="/openapi.json"' in docs.text
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200, source
+        assert len(asset.content) > 50
+        _hardened(asset)
+    assert "SwaggerUIBundle" in client.get("/docs/assets/swagger-ui-bundle.js").text
+    assert client.get("/docs/assets/index.html").status_code == 404
+    assert client.get("/docs/assets/..%2F__init__.py").status_code == 404
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/redoc").status_code == 404  # it loaded its script from a CDN
+
+
+def test_docs_can_be_turned_off(app_with: Any) -> None:
+    client = app_with(DOCS_ENABLED="false")
+    for path in ("/docs", "/openapi.json", "/docs/assets/swagger-ui-bundle.js"):
+        assert_problem(client.get(path), 404)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_metrics_can_be_turned_off(app_with: Any) -> None:
+    assert_problem(app_with(METRICS_ENABLED="false").get("/metrics"), 404)
+
+
+def test_metrics_with_a_token_want_it(app_with: Any) -> None:
+    client = app_with(METRICS_TOKEN="scrape-me")
+    assert_problem(client.get("/metrics"), 401)
+    wrong = {"Authorization": "Bearer scrape-you"}
+    assert_problem(client.get("/metrics", headers=wrong), 401)
+    right = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert right.status_code == 200
+    assert "recrue_http_requests_total" in right.text
+
+
+def test_metrics_are_open_by_default(client: Any) -> None:
+    assert client.get("/metrics").status_code == 200

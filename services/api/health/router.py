@@ -1,15 +1,19 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import hmac
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.api.errors import problem
+from services.api.errors import Unauthorized, problem
 from shared.celery_app import make_celery
 from shared.db import get_engine
+from shared.settings import get_settings
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger(__name__)
@@ -55,6 +59,14 @@ def readyz() -> JSONResponse | dict[str, object]:
 
 
 @router.get("/metrics")
-def metrics() -> Response:
-    """Prometheus text exposition."""
+def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    """Prometheus text exposition (METRICS_ENABLED; with METRICS_TOKEN, for its bearer only)."""
+    settings = get_settings()
+    if not settings.metrics_enabled:
+        raise StarletteHTTPException(404)  # as if there were no such route
+    if settings.metrics_token:
+        scheme, _, token = (authorization or "").partition(" ")
+        expected = settings.metrics_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise Unauthorized("metrics need Authorization: Bearer <METRICS_TOKEN>")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
