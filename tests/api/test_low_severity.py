@@ -445,3 +445,87 @@ def test_metrics_with_a_token_want_it(app_with: Any) -> None:
 
 def test_metrics_are_open_by_default(client: Any) -> None:
     assert client.get("/metrics").status_code == 200
+
+
+def _page_with_the_database_down(
+    request: Any, accept_language: str | None, *, found: bool = False
+) -> Any:
+    """Ask for a candidate page while the database does not answer. `found`: the link was
+    found, and the database went away before the commit."""
+    from collections.abc import Iterator
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from services.api.deps import get_session
+    from services.api.main import create_app
+    from tests.mailbox import free_port
+
+    nowhere = create_engine(f"postgresql+psycopg://recrue@127.0.0.1:{free_port()}/recrue")
+
+    def unreachable() -> Iterator[Session]:
+        with Session(nowhere) as session:
+            yield session
+
+    def lost_before_commit() -> Iterator[Session]:
+        from shared.db import get_sessionmaker
+
+        with get_sessionmaker()() as session:
+            yield session
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lost_before_commit if found else unreachable
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        return request(client, headers)
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang", "words"),
+    [
+        ("de-BE,de;q=0.9,fr;q=0.5", "de", "Bitte versuchen Sie es in einigen Minuten erneut."),
+        ("nl-BE", "nl", "Probeer het over enkele minuten opnieuw."),
+        ("fr", "fr", "Veuillez réessayer dans quelques minutes."),
+        (None, "en", "Please try again in a few minutes."),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_candidate_page_with_the_database_down_is_a_page_in_the_browser_language(
+    accept_language: str | None, lang: str, words: str, method: str
+) -> None:
+    from shared import links
+
+    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": links.ANSWER_INVITATION})
+    data = {"action": "answer_invitation", "answer": "accept"} if method == "POST" else None
+    page = _page_with_the_database_down(
+        lambda client, headers: client.request(method, f"/c/{signed}", data=data, headers=headers),
+        accept_language,
+    )
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "5"
+    assert f'lang="{lang}"' in page.text
+    assert words in page.text
+    assert page.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+
+
+def test_a_candidate_page_lost_at_the_commit_is_in_the_candidates_language(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    from tests.api.test_candidate_pages import _link, _returned
+
+    application = _returned(client, build, hr, language="nl")
+    link = _link(application["id"], "changes_requested")
+    form = {"action": "update_application", "cover_letter": "Brief", "summary": "", "phone": ""}
+    page = _page_with_the_database_down(
+        lambda client, headers: client.post(link, data=form, headers=headers),
+        "de",
+        found=True,
+    )
+    assert page.status_code == 503
+    assert 'lang="nl"' in page.text
+    assert "Probeer het over enkele minuten opnieuw." in page.text
