@@ -63,6 +63,8 @@ def api(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    from services.api.access_log import uvicorn_log_config
+
     settings = get_settings()
     uvicorn.run(
         "services.api.main:app",
@@ -70,6 +72,7 @@ def api(
         port=port or settings.api_port,
         workers=workers or settings.api_workers,
         proxy_headers=True,
+        log_config=uvicorn_log_config(),  # candidate link tokens masked in the access log
     )
 
 
