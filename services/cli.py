@@ -76,6 +76,7 @@ def api(
     import uvicorn
 
     _require_secret_key()
+    from services.api.access_log import uvicorn_log_config
 
     settings = get_settings()
     uvicorn.run(
@@ -84,6 +85,7 @@ def api(
         port=port or settings.api_port,
         workers=workers or settings.api_workers,
         proxy_headers=True,
+        log_config=uvicorn_log_config(),  # candidate link tokens masked in the access log
     )
 
 

@@ -16,12 +16,19 @@ def make_engine(
 ) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it.
     PostgreSQL gets a connect timeout and (unless `statement_limits` is False, as for
-    migrations) a statement and a lock timeout, so that a hung server cannot hold a request."""
+    migrations) a statement and a lock timeout, so that a hung server cannot hold a request.
+
+    SQL parameters are personal data (names, emails, notes): `hide_parameters` keeps them out of
+    the text of database errors, and so out of every log that prints one."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -52,6 +59,7 @@ def make_engine(
         max_overflow=10,
         pool_timeout=30,
         connect_args=connect_args,
+        hide_parameters=True,
     )
 
 

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     secret_key: str = ""  # required outside SQLite: see shared/secret_key.py
     api_port: int = 8000
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    docs_enabled: bool = Field(default=True, description="serve /docs and /openapi.json")
+    metrics_enabled: bool = Field(default=True, description="serve /metrics")
+    metrics_token: str = Field(
+        default="", description="when set, /metrics wants Authorization: Bearer <this token>"
+    )
     default_timezone: str = "Europe/Brussels"
     outbox_relay_seconds: float = 5.0
     outbox_relay_grace_seconds: float = 2.0

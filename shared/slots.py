@@ -16,3 +16,9 @@ def cut(
         while moment + length <= end:
             yield moment, moment + length
             moment += length
+
+
+def count(windows: list[tuple[datetime, datetime]], minutes: int) -> int:
+    """How many slots `cut` gives, by arithmetic: a huge window is measured, not cut."""
+    length = timedelta(minutes=minutes)
+    return sum(max(end - start, timedelta(0)) // length for start, end in windows)

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -98,10 +98,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
         # The database refused or dropped the connection (down, restarting, every connection
         # taken): an answer to retry, not a fault of the request or of our code.
         log.warning("database unavailable: %s", exc)
+        if request.url.path.startswith("/c/"):  # a candidate gets a page, in their language
+            from services.api.candidate_pages.router import unavailable
+
+            return unavailable(request)
         response = problem(
             503,
             "service-unavailable",

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import errors, idempotency
+from services.api import errors, idempotency, security
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.body_limit import BodyLimit
@@ -23,6 +23,7 @@ from services.api.results.router import router as results
 from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
 from shared.secret_key import require_secret_key
+from shared.settings import get_settings
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -63,8 +64,13 @@ def create_app() -> FastAPI:
         title="Recrue",
         summary="Recruitment back end for public administrations",
         version="0.1.0",
+        docs_url=None,  # served by security.docs_routes, without a CDN
+        redoc_url=None,
+        openapi_url="/openapi.json" if get_settings().docs_enabled else None,
     )
     errors.install(app)
+    if get_settings().docs_enabled:
+        security.docs_routes(app)
     app.include_router(health)
     app.include_router(candidate_pages)
     for router in (
@@ -85,8 +91,11 @@ def create_app() -> FastAPI:
 
     app.add_exception_handler(idempotency.Replay, idempotency.replay_handler)
     app.add_middleware(idempotency.IdempotentWrites)
+    app.add_middleware(security.RejectNulInQuery)
     app.add_middleware(Metrics)
-    app.add_middleware(BodyLimit)  # outermost: nothing reads a body before its limit applies
+    app.add_middleware(BodyLimit)  # nothing reads a body before its limit applies
+    # Outermost: the headers go on every answer, the 413s of BodyLimit included.
+    app.add_middleware(security.SecurityHeaders)
     return app
 
 

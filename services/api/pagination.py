@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from services.api.errors import Invalid
+from services.api.schemas import BIGINT_MAX
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ def page_params(
             offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
         except ValueError:
             raise Invalid("cursor is not one this API gave", field="cursor") from None
-        if offset < 0:
+        if not 0 <= offset <= BIGINT_MAX:  # SQL OFFSET is a BIGINT
             raise Invalid("cursor is not one this API gave", field="cursor")
     return PageParams(limit=limit, offset=offset)
 

@@ -3,14 +3,22 @@
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from fastapi import Query
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
+
+# The largest value of an SQL BIGINT: query parameters compared with integer columns stay within
+# what the databases can hold (beyond it: a 422, not a 500).
+BIGINT_MAX = 2**63 - 1
+YearQuery = Annotated[int | None, Query(ge=1, le=9999)]
+CampaignQuery = Annotated[str | None, Query(max_length=100)]
 
 # Times go out in UTC, whatever offset they came in with.
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
@@ -37,7 +45,42 @@ class Resource(BaseModel):
     updated_at: UTCDateTime
 
 
-class Input(BaseModel):
+# Levels of objects and arrays one field of a request body may nest (a free-form `profile`
+# needs a few; pydantic cannot serialise an answer nested beyond 255).
+MAX_DEPTH = 32
+
+
+def plain_text(value: Any) -> Any:
+    """A field's value as sent, if it holds no NUL character in any text or key (PostgreSQL
+    cannot store one) and nests at most MAX_DEPTH levels; an error naming where otherwise."""
+    pending: list[tuple[Any, int, str]] = [(value, 0, "")]
+    while pending:
+        item, depth, path = pending.pop()
+        at = f" (at {path.lstrip('.')})" if path else ""
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise PydanticCustomError("nul_character", f"must not contain a NUL character{at}")
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise PydanticCustomError("too_deep", f"nested more than {MAX_DEPTH} levels{at}")
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in pairs:
+                if isinstance(key, str) and "\x00" in key:
+                    raise PydanticCustomError("nul_character", f"a key has a NUL character{at}")
+                pending.append((child, depth + 1, f"{path}.{key}"))
+    return value
+
+
+class PlainText(BaseModel):
+    """A model whose every field goes through `plain_text` before its own validation."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return plain_text(value)
+
+
+class Input(PlainText):
     """A request body: unknown fields are refused so that typos are not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -172,10 +172,15 @@ def test_a_database_that_does_not_answer_is_503_to_retry(hr: dict[str, str]) -> 
     app = create_app()
     app.dependency_overrides[get_session] = unreachable
     with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/jobs", headers=hr)
+        body = assert_problem(response, 503)
+        assert body["type"] == "urn:recrue:problem:service-unavailable"
+        assert response.headers["retry-after"] == "5"
+        # a candidate gets a page, not JSON (tests/api/test_low_severity.py: its language)
         for response in (
-            client.get("/api/v1/jobs", headers=hr),
+            client.get(f"/c/{signed}"),
             client.post(f"/c/{signed}", data={"action": "book_slot", "slot_id": "x"}),
         ):
-            body = assert_problem(response, 503)
-            assert body["type"] == "urn:recrue:problem:service-unavailable"
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith("text/html")
             assert response.headers["retry-after"] == "5"

@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -13,6 +14,18 @@ ApplicationStatusName = Literal[
 ]
 
 
+# A profile is free-form JSON (what the front-end shows of a CV); its JSON text is bounded.
+MAX_PROFILE_CHARS = 65_536
+
+
+def _bounded_profile(profile: dict[str, Any] | None) -> dict[str, Any] | None:
+    if profile is not None:
+        size = len(json.dumps(profile, ensure_ascii=False, separators=(",", ":"), default=str))
+        if size > MAX_PROFILE_CHARS:
+            raise ValueError(f"profile is limited to {MAX_PROFILE_CHARS} characters of JSON")
+    return profile
+
+
 class ApplicationCreate(Input):
     kind: ApplicationKind
     job_id: uuid.UUID | None = None
@@ -20,6 +33,8 @@ class ApplicationCreate(Input):
     candidate: CandidateCreate | None = None
     cover_letter: str | None = Field(default=None, max_length=20_000)
     profile: dict[str, Any] = Field(default_factory=dict)
+
+    _profile = field_validator("profile")(_bounded_profile)
 
     @model_validator(mode="after")
     def _coherent(self) -> "ApplicationCreate":
@@ -49,6 +64,8 @@ class ApplicationOut(Resource):
 class ApplicationUpdate(Input):
     cover_letter: str | None = Field(default=None, max_length=20_000)
     profile: dict[str, Any] | None = None
+
+    _profile = field_validator("profile")(_bounded_profile)
 
 
 class ChangesRequest(Input):

@@ -2,25 +2,39 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from services.api.candidate_pages import service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
+from services.api.schemas import PlainText
 from shared import links
 
 router = APIRouter(prefix="/c", tags=["candidate pages"], include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _html(page: Page) -> HTMLResponse:
+def _html(page: Page, request: Request | None = None) -> HTMLResponse:
+    if request is not None:  # in case the commit fails after: see `unavailable`
+        request.state.page_language = page.language
     return HTMLResponse(render(page), status_code=page.status, headers=NO_STORE)
+
+
+def unavailable(request: Request) -> HTMLResponse:
+    """A candidate page's answer when the database does not answer (errors.install calls it):
+    an HTML page in the candidate's language if it was found before, else the browser's."""
+    language = getattr(request.state, "page_language", None)
+    language = language or browser_language(request.headers.get("accept-language"))
+    response = _html(service.unavailable_page(language))
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @router.get("/{signed}", response_class=HTMLResponse)
 def show(
+    request: Request,
     signed: str,
     session: SessionDep,
     accept_language: Annotated[str | None, Header()] = None,
@@ -30,10 +44,10 @@ def show(
         token = links.resolve(session=session, signed=signed)
     except links.LinkProblem as problem:
         return _html(service.problem_page(problem.reason, browser_language(accept_language)))
-    return _html(service.show(session=session, token=token, answer=answer))
+    return _html(service.show(session=session, token=token, answer=answer), request)
 
 
-class PageForm(BaseModel):
+class PageForm(PlainText):
     """What the pages' forms post (each page uses some of these fields)."""
 
     action: str = Field(default="", max_length=50)
@@ -46,6 +60,7 @@ class PageForm(BaseModel):
 
 @router.post("/{signed}", response_class=HTMLResponse)
 def act(
+    request: Request,
     signed: str,
     data: Annotated[PageForm, Form()],
     session: SessionDep,
@@ -56,4 +71,4 @@ def act(
         token = links.resolve(session=session, signed=signed, for_update=True)
     except links.LinkProblem as problem:
         return _html(service.problem_page(problem.reason, browser_language(accept_language)))
-    return _html(service.act(session=session, token=token, form=form))
+    return _html(service.act(session=session, token=token, form=form), request)

@@ -42,6 +42,21 @@ def problem_page(reason: str, language: str) -> Page:
     )
 
 
+def unavailable_page(language: str) -> Page:
+    """The page when the database does not answer: to try again later (503)."""
+    _ = gettext(language)
+    return Page(
+        "outcome.html.j2",
+        {
+            "title": _("Temporarily unavailable"),
+            "outcome": _("This page cannot be shown right now."),
+            "detail": _("Please try again in a few minutes."),
+        },
+        status=503,
+        language=language,
+    )
+
+
 def _when(moment: datetime, language: str) -> str:
     return written_datetime(moment, get_settings().default_timezone, language, zone=False)
 

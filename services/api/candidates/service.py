@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.api import search
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
 from services.api.errors import Conflict, NotFound
 from shared.models import Candidate
@@ -56,11 +57,10 @@ def update_candidate(
 
 def matches(q: str) -> ColumnElement[bool]:
     """A filter for candidates whose first name, last name or email contains `q`."""
-    pattern = f"%{q}%"
     return or_(
-        Candidate.first_name.ilike(pattern),
-        Candidate.last_name.ilike(pattern),
-        Candidate.email.ilike(pattern),
+        search.contains(Candidate.first_name, q),
+        search.contains(Candidate.last_name, q),
+        search.contains(Candidate.email, q),
     )
 
 

@@ -21,6 +21,7 @@ from services.api.files.schemas import StoredFileOut
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
 from services.api.pagination import Page, PageParams, page_params, paginate
+from services.api.schemas import CampaignQuery, YearQuery
 from shared.workflow import DossierStatus
 
 router = APIRouter(tags=["dossiers"])
@@ -32,8 +33,8 @@ def list_dossiers(
     agent: DossierReader,
     page: Annotated[PageParams, Depends(page_params)],
     job_id: uuid.UUID | None = None,
-    year: int | None = None,
-    campaign: str | None = None,
+    year: YearQuery = None,
+    campaign: CampaignQuery = None,
     status: DossierStatus | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> object:
@@ -50,8 +51,8 @@ def dossier_summary(
     session: SessionDep,
     agent: DossierReader,
     group_by: Annotated[str, Query(pattern="^job$")] = "job",
-    year: int | None = None,
-    campaign: str | None = None,
+    year: YearQuery = None,
+    campaign: CampaignQuery = None,
 ) -> object:
     return {
         "items": service.summary_by_job(session=session, agent=agent, year=year, campaign=campaign)

@@ -7,6 +7,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.api import search
 from services.api.candidates import service as candidates
 from services.api.deps import Agent
 from services.api.errors import Forbidden, NotFound
@@ -71,7 +72,7 @@ def list_dossiers(
     if status:
         query = query.where(Dossier.status == status)
     if q:
-        query = query.where(or_(candidates.matches(q), Job.title.ilike(f"%{q}%")))
+        query = query.where(or_(candidates.matches(q), search.contains(Job.title, q)))
     if agent.role == "examiner":
         query = query.where(Dossier.id.in_(_assigned_to(agent.id)))
     return query

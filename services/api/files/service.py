@@ -80,9 +80,22 @@ def _read_capped(upload: BinaryIO) -> bytes:
     return bytes(buffer)
 
 
+# Cc: controls (NUL, CR, LF...), Cf: format (U+202E and the other bidi controls, zero width
+# characters), Zl/Zp: line and paragraph separators, Cs/Co/Cn: surrogates, private, unassigned.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
 def _safe_filename(name: str | None) -> str:
-    base = Path(name or "file").name.replace("\x00", "")
-    return base[-255:] or "file"
+    """The name to keep and serve: the last part of a path (`/` or `\\`), without control,
+    format (right-to-left overrides and other bidi marks, zero-width characters) or line
+    separator characters, at most 255 characters; "file" if nothing is left."""
+    import unicodedata
+
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if unicodedata.category(c) not in _UNSAFE_CATEGORIES).strip()
+    if not base.strip("."):  # "", "." or ".."
+        return "file"
+    return base[-255:]
 
 
 def store(

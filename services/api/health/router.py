@@ -1,20 +1,25 @@
 """Liveness, readiness and Prometheus metrics."""
 
+import hmac
+import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.api.errors import problem
+from services.api.errors import Unauthorized, problem
 from shared.celery_app import make_celery
 from shared.db import get_engine
 from shared.settings import get_settings
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
@@ -67,12 +72,25 @@ def readyz() -> JSONResponse | dict[str, object]:
     """The database and the broker answer, each within READYZ_TIMEOUT seconds."""
     checks = _bounded({"database": _check_database, "broker": _check_broker})
     if any(checks.values()):
-        failing = {name: error for name, error in checks.items() if error}
+        # The errors name hosts, ports and sometimes users: they go to the log, not to whoever
+        # asks (the probe is open); the answer says which check failed.
+        for name, error in checks.items():
+            if error:
+                log.warning("readyz: %s unreachable: %s", name, error)
+        failing = {name: "unreachable" for name, error in checks.items() if error}
         return problem(503, "not-ready", "Not ready", "a dependency is unreachable", checks=failing)
     return {"status": "ready", "checks": {name: "ok" for name in checks}}
 
 
 @router.get("/metrics")
-def metrics() -> Response:
-    """Prometheus text exposition."""
+def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+    """Prometheus text exposition (METRICS_ENABLED; with METRICS_TOKEN, for its bearer only)."""
+    settings = get_settings()
+    if not settings.metrics_enabled:
+        raise StarletteHTTPException(404)  # as if there were no such route
+    if settings.metrics_token:
+        scheme, _, token = (authorization or "").partition(" ")
+        expected = settings.metrics_token.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise Unauthorized("metrics need Authorization: Bearer <METRICS_TOKEN>")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

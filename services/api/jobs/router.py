@@ -7,6 +7,7 @@ from services.api.deps import HR, Reader, SessionDep
 from services.api.jobs import service
 from services.api.jobs.schemas import JobCreate, JobOut, JobStatus, JobUpdate
 from services.api.pagination import Page, PageParams, page_params, paginate
+from services.api.schemas import CampaignQuery, YearQuery
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -21,8 +22,8 @@ def list_jobs(
     session: SessionDep,
     _: Reader,
     page: Annotated[PageParams, Depends(page_params)],
-    year: int | None = None,
-    campaign: str | None = None,
+    year: YearQuery = None,
+    campaign: CampaignQuery = None,
     status: Annotated[JobStatus | None, Query()] = None,
 ) -> object:
     query = service.list_jobs(year=year, campaign=campaign, status=status)

@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
 from services.api.deps import HR, SessionDep
 from services.api.dossiers.schemas import HistoryEntryOut
 from services.api.pagination import Page, PageParams, page_params, paginate
+from services.api.schemas import BIGINT_MAX
 from shared.models import Dossier, HistoryEntry
 
 router = APIRouter(prefix="/notices", tags=["notices"])
@@ -31,7 +32,7 @@ def notices(
     _: HR,
     page: Annotated[PageParams, Depends(page_params)],
     job_id: uuid.UUID | None = None,
-    after_id: int | None = None,
+    after_id: Annotated[int | None, Query(ge=0, le=BIGINT_MAX)] = None,
 ) -> object:
     """HR's notices, newest first; `after_id` returns only those newer than one already seen."""
     query = select(HistoryEntry).where(

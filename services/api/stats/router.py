@@ -4,6 +4,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.api.deps import Reader, SessionDep
+from services.api.schemas import CampaignQuery, YearQuery
 from services.api.stats import service
 
 router = APIRouter(tags=["stats"])
@@ -13,8 +14,8 @@ router = APIRouter(tags=["stats"])
 def stats(
     session: SessionDep,
     _: Reader,
-    year: int | None = None,
-    campaign: str | None = None,
+    year: YearQuery = None,
+    campaign: CampaignQuery = None,
     job_id: uuid.UUID | None = None,
 ) -> object:
     """Funnel counts per state, pass rate per trial, days from application to hire."""

@@ -55,7 +55,7 @@ class TrialCreate(Input):
         description="required for a fixed-time trial; a slot trial starts at its first slot",
     )
     duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    timezone: str = Field(default_factory=lambda: get_settings().default_timezone)
+    timezone: str = Field(default_factory=lambda: get_settings().default_timezone, max_length=64)
     info: str = Field(default="", max_length=5000)
     response_deadline: AwareUTC | None = None
     booking: Booking | None = None

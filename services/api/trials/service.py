@@ -56,11 +56,12 @@ def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Tri
     trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking", "examiner_ids"}))
     if data.booking is not None:
         windows = [(w.start, w.end) for w in data.booking.windows]
-        times = list(slots.cut(windows, data.booking.slot_minutes))
-        if not times:
+        how_many = slots.count(windows, data.booking.slot_minutes)
+        if not how_many:
             raise Invalid("the booking windows hold no whole slot", field="booking")
-        if len(times) > slots.MAX_SLOTS:
+        if how_many > slots.MAX_SLOTS:
             raise Invalid(f"at most {slots.MAX_SLOTS} slots per trial", field="booking")
+        times = list(slots.cut(windows, data.booking.slot_minutes))
         trial.slot_minutes = data.booking.slot_minutes
         trial.slot_capacity = data.booking.capacity
         trial.auto_assign_slots = data.booking.auto_assign
