@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import session_scope
@@ -180,3 +181,35 @@ def test_one_application_per_candidate_and_job(client: Any, build: Any, hr: dict
         "/api/v1/applications", json=body | {"job_id": build.job()["id"]}, headers=hr
     )
     assert elsewhere.status_code == 201, "another job is another application"
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ("Muller", ["Müller"]),
+        ("müller", ["Müller"]),
+        ("MULLER", ["Müller"]),
+        ("weiss", ["Weiß"]),
+        ("lodz", ["Łódź"]),
+        ("jurgen muller", ["Müller"]),
+        ("Jürgen", ["Müller"]),
+        ("celine", ["Lefèvre"]),
+        ("lefevre", ["Lefèvre"]),
+        ("zz", []),
+    ],
+)
+def test_search_ignores_case_and_accents(
+    client: Any, build: Any, hr: dict[str, str], q: str, found: list[str]
+) -> None:
+    job = build.job()
+    for first, last in (
+        ("Jürgen", "Müller"),
+        ("Anna", "Weiß"),
+        ("Piotr", "Łódź"),
+        ("Céline", "Lefèvre"),
+    ):
+        build.dossier(job, candidate=build.candidate(first_name=first, last_name=last))
+    for path in ("/api/v1/candidates", "/api/v1/applications", "/api/v1/dossiers"):
+        items = client.get(path, params={"q": q}, headers=hr).json()["items"]
+        names = sorted(i.get("last_name") or i["candidate"]["last_name"] for i in items)
+        assert names == found, path

@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from services.api import search
@@ -56,12 +56,9 @@ def update_candidate(
 
 
 def matches(q: str) -> ColumnElement[bool]:
-    """A filter for candidates whose first name, last name or email contains `q`."""
-    return or_(
-        search.contains(Candidate.first_name, q),
-        search.contains(Candidate.last_name, q),
-        search.contains(Candidate.email, q),
-    )
+    """A filter for candidates whose names or email contain `q`, whatever the case and the
+    accents ("Muller" finds "Müller"), or whose full name does ("elise dupont")."""
+    return search.contains_folded(Candidate.search_text, q)
 
 
 def list_candidates(*, q: str | None) -> Select[Any]:
