@@ -1,9 +1,13 @@
 """Builders that make test data through the HTTP API, as a front-end would."""
 
 import itertools
+import uuid
+from datetime import timedelta
 from typing import Any
 
 _counter = itertools.count(1)
+# How far back a trial that "took place" moves: the test data's trials are in 2027.
+PAST = timedelta(days=3 * 365)
 
 
 class Builders:
@@ -65,3 +69,36 @@ class Builders:
     def invite(self, trial: dict[str, Any], *dossiers: dict[str, Any]) -> dict[str, Any]:
         body = {"dossier_ids": [d["id"] for d in dossiers]}
         return self._post(f"/trials/{trial['id']}/invitations", body)
+
+    def took_place(self, trial: dict[str, Any]) -> None:
+        """The trial took place, and the candidates still invited to it had accepted: their
+        results can be recorded."""
+        took_place(trial["id"], accept_invited=True)
+
+
+def took_place(trial_id: str, *, accept_invited: bool = False) -> None:
+    """The trial took place: its times move back by a fixed span (so that several trials keep
+    their order), and with `accept_invited` the candidates still invited had accepted. Times in
+    the past cannot be given through the API, hence the rows."""
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import Participation, Trial, utcnow
+
+    with session_scope() as session:
+        planned = session.get(Trial, uuid.UUID(trial_id))
+        assert planned is not None
+        participations = session.scalars(
+            select(Participation).where(Participation.trial_id == planned.id)
+        ).all()
+        if planned.starts_at > utcnow():
+            planned.starts_at -= PAST
+            planned.response_deadline = None
+            for participation in participations:
+                participation.response_deadline = None
+                if participation.starts_at is not None:
+                    participation.starts_at -= PAST
+        for participation in participations:
+            if accept_invited and participation.status == "invited":
+                participation.status = "accepted"
+                participation.answered_at = utcnow()

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from shared.db import session_scope
-from shared.models import Dossier, Message
+from shared.models import Dossier, Message, Participation
+from tests.builders import Builders, took_place
 
 
 def _trials(build: Any, job: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -40,6 +41,7 @@ def _grade(
     client: Any, hr: dict[str, str], trial: Any, dossier: Any, score: str | None, **extra: Any
 ) -> Any:
     body = {"present": score is not None, "score": score, **extra}
+    Builders(client, hr).took_place(trial)
     pid = _participation(client, hr, trial, dossier)
     return client.post(f"/api/v1/participations/{pid}/result", json=body, headers=hr)
 
@@ -122,6 +124,8 @@ def test_examiners_grade_only_their_trials(
     other = build.written_trial(job, title="Autre", starts_at="2027-03-30T10:00:00+02:00")
     build.invite(mine, dossier)
     build.invite(other, dossier)
+    build.took_place(mine)
+    build.took_place(other)
     ok = client.post(
         f"/api/v1/participations/{_participation(client, hr, mine, dossier)}/result",
         json={"present": True, "score": "15"},
@@ -450,6 +454,7 @@ def test_hr_free_text_stays_with_hr(
     build.invite(mine, dossier)
     build.invite(other, dossier)
     mine_pid = _participation(client, hr, mine, dossier)
+    build.took_place(mine)
     graded = client.post(
         f"/api/v1/participations/{mine_pid}/result",
         json={"present": True, "score": "15", "comment": "EXAMINER-COMMENT"},
@@ -489,3 +494,43 @@ def test_hr_free_text_stays_with_hr(
     application_history = f"/api/v1/applications/{application['id']}/history"
     assert "HR-MESSAGE" in client.get(application_history, headers=hr).text
     assert "HR-MESSAGE" not in client.get(application_history, headers=viewer).text
+
+
+def test_a_result_needs_a_trial_that_took_place_and_a_candidate_expected_there(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    job = build.job()
+    came, silent = build.dossier(job), build.dossier(job)
+    written, oral = _trials(build, job)
+    build.invite(written, came, silent)
+    build.invite(oral, came, silent)
+    body = {"present": True, "score": "8"}  # out of 20 (written) and of 10 (oral)
+
+    def record(trial: Any, dossier: Any) -> Any:
+        pid = _participation(client, hr, trial, dossier)
+        return client.post(f"/api/v1/participations/{pid}/result", json=body, headers=hr)
+
+    early = record(written, came)
+    assert early.status_code == 409 and early.json()["state"] == "invited"
+    with session_scope() as session:  # the candidate accepted, the trial is still to come
+        session.execute(
+            update(Participation)
+            .where(Participation.dossier_id == uuid.UUID(came["id"]))
+            .values(status="accepted")
+        )
+    not_yet = record(written, came)
+    assert not_yet.status_code == 409 and not_yet.json()["state"] == "not_started"
+
+    for trial in (written, oral):  # both took place; `silent` never answered
+        took_place(trial["id"])
+    unanswered = record(written, silent)
+    assert unanswered.status_code == 409 and unanswered.json()["state"] == "invited"
+    assert record(written, came).status_code == 200
+    assert record(oral, came).status_code == 200
+
+    # Never accepted: absent from both, failed, with no result to record.
+    score = client.post(f"/api/v1/dossiers/{silent['id']}/global-score", json={}, headers=hr)
+    assert score.status_code == 200, score.text
+    assert score.json()["global_score"] == "0.00" and score.json()["passed"] is False
+    assert [row["passed"] for row in score.json()["breakdown"]] == [False, False]
+    assert score.json()["status"] == "failed"

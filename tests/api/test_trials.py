@@ -157,6 +157,7 @@ def test_numbers_have_one_representation(client: Any, build: Any, hr: dict[str, 
         )
     dossier = build.dossier(job)
     [invited] = build.invite(created, dossier)["invited"]
+    build.took_place(created)
     recorded = client.post(
         f"/api/v1/participations/{invited['id']}/result",
         json={"present": True, "score": "12.5"},

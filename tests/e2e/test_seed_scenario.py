@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.builders import took_place
 from tests.e2e.slice import post, wait_for_statuses
 from tests.mailbox import Mailbox
 from tests.stack import Stack
@@ -78,6 +79,21 @@ def test_from_the_cv_bank_to_the_first_day_and_beyond(stack: Stack, mailbox: Mai
     )
     for trial in (written, oral):
         post(http, f"/trials/{trial['id']}/invitations", {"all_eligible": True})
+    # Every candidate accepts both invitations from their email; then the trials take place.
+    for dossier in dossiers:
+        wait_for_statuses(http, dossier["dossier_id"], {"sent"}, count=3, timeout=60)
+    for dossier in dossiers:
+        address = dossier["candidate"]["email"]
+        invitations = [m for m in mailbox.messages if m.rcpt_tos == [address] and _is_offer(m)]
+        assert len(invitations) == 2
+        for invitation in invitations:
+            accept = next(link for link in _offer_links(invitation) if link.endswith("accept"))
+            answer = httpx.post(
+                accept.split("?")[0], data={"action": "answer_invitation", "answer": "accept"}
+            )
+            assert answer.status_code == 200, answer.text
+    for trial in (written, oral):
+        took_place(trial["id"])
 
     scores = [("18", "9"), ("17", "8"), ("16", "8"), ("13", "6"), ("12", "5")]
     for trial, column in ((written, 0), (oral, 1)):
@@ -97,10 +113,7 @@ def test_from_the_cv_bank_to_the_first_day_and_beyond(stack: Stack, mailbox: Mai
     ids = [d["dossier_id"] for d in dossiers]
     assert [r["dossier_id"] for r in ranking] == ids
 
-    # Wait for the invitations, so that the offers below are the newest emails with answer links.
-    for dossier in dossiers:
-        wait_for_statuses(http, dossier["dossier_id"], {"sent"}, count=3, timeout=60)
-    before = len(mailbox.messages)
+    before = len(mailbox.messages)  # the offers below are the newest emails with answer links
     post(
         http,
         f"/jobs/{job['id']}/deliberation",
@@ -163,6 +176,8 @@ def test_from_the_cv_bank_to_the_first_day_and_beyond(stack: Stack, mailbox: Mai
             "application_validated",
             "invited_to_trial",
             "invited_to_trial",
+            "invitation_accepted",
+            "invitation_accepted",
             "result_recorded",
             "result_recorded",
             "global_score_set",

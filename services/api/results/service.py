@@ -18,7 +18,9 @@ from shared.workflow import DossierStatus, ParticipationStatus
 
 P = ParticipationStatus
 CENT = Decimal("0.01")
-# Participations that count for the global score: the others were never sat.
+# Participations that count for the global score: the others (declined, cancelled) were never
+# due. Of these, only an accepted one (answered or booked) gets a result; one never accepted
+# counts as absent once its trial has started.
 GRADED_STATES = frozenset({P.INVITED, P.ACCEPTED, P.EXPIRED})
 
 
@@ -36,11 +38,15 @@ def record_result(
     """Record (or correct) a result; the candidate is told once if HR chooses to."""
     participation = get_participation(session=session, participation_id=participation_id)
     _may_record(agent, participation)
-    if participation.status not in GRADED_STATES:
+    if participation.status != P.ACCEPTED:
         raise Conflict(
-            f"participation is {participation.status}: no result to record",
+            f"participation is {participation.status}: a result is recorded for a candidate "
+            "expected at the trial (accepted or booked); an accepted candidate who did not come "
+            "is recorded absent",
             state=participation.status,
         )
+    if not _started(participation):
+        raise Conflict("the trial has not started yet: no result to record", state="not_started")
     if participation.dossier.status != DossierStatus.OPEN:
         raise Conflict(
             f"dossier is {participation.dossier.status}: its results are closed",
@@ -97,11 +103,20 @@ def record_result(
     return participation
 
 
+def _started(participation: Participation) -> bool:
+    return (participation.starts_at or participation.trial.starts_at) <= utcnow()
+
+
 def _breakdown(dossier: Dossier) -> tuple[Decimal, bool, list[dict[str, Any]]]:
     counted = [p for p in dossier.participations if p.status in GRADED_STATES]
     if not counted:
         raise Conflict("the dossier has no trial to grade", state=dossier.status)
-    missing = [p.trial.title for p in counted if p.result_recorded_at is None]
+    # Still to grade: an accepted candidate's trial, or a trial that has not taken place yet.
+    missing = [
+        p.trial.title
+        for p in counted
+        if p.result_recorded_at is None and (p.status == P.ACCEPTED or not _started(p))
+    ]
     if missing:
         raise Conflict(f"not every trial is graded yet: {', '.join(missing)}", state=dossier.status)
     rows = []
@@ -112,7 +127,8 @@ def _breakdown(dossier: Dossier) -> tuple[Decimal, bool, list[dict[str, Any]]]:
         trial = p.trial
         part = (p.score or Decimal(0)) / trial.max_score * trial.weight
         weighted += part
-        if trial.eliminatory and not p.passed:
+        sat = p.result_recorded_at is not None  # else never accepted: absent, failed
+        if trial.eliminatory and not (sat and p.passed):
             passed = False
         rows.append(
             {
@@ -123,7 +139,7 @@ def _breakdown(dossier: Dossier) -> tuple[Decimal, bool, list[dict[str, Any]]]:
                 "weight": trial.weight,
                 "contribution": (part / total_weight * 100).quantize(CENT, ROUND_HALF_UP),
                 "eliminatory": trial.eliminatory,
-                "passed": p.passed,
+                "passed": p.passed if sat else False,
             }
         )
     score = (weighted / total_weight * 100).quantize(CENT, ROUND_HALF_UP)
