@@ -139,7 +139,7 @@ def test_pdf_renders_with_text() -> None:
     assert "Élise Dupont" in text and "85,25" in text
     assert "Jürgen Weiß" in text and "Anaïs Brontë" in text
     assert "<script>alert(1)</script>" in text
-    assert "Confidentiel - pour le jury" in text
+    assert "Confidentiel — pour le jury" in text  # the dash as written
 
 
 def test_pdf_paginates_with_repeated_header() -> None:
@@ -149,7 +149,7 @@ def test_pdf_paginates_with_repeated_header() -> None:
     for number, text in enumerate(pages, start=1):
         assert f"Page {number} / {total}" in text
         assert "Rang" in text and "Score global" in text  # column headings on every page
-        assert "Confidentiel - pour le jury" in text
+        assert "Confidentiel — pour le jury" in text  # the dash as written
     assert "Candidat Numéro 40" in pages[-1]
     assert "Candidat Numéro 40" not in pages[0]
 
@@ -174,3 +174,27 @@ def test_pdf_landscape_for_wide_tables_and_other_language() -> None:
     assert width > height
     text = _pages(data)[0]
     assert "Gesamtpunktzahl" in text and "Jürgen Weiß" in text and "Seite 1 / 1" in text
+
+
+def test_pdf_prints_every_european_name_as_written() -> None:
+    base = _shortlist(1)
+    rows = [
+        ReportRow(1, "Łucja Wiśniewska-Żak", datetime(2026, 1, 5, tzinfo=UTC), None, [None] * 3),
+        ReportRow(2, "Ödön Kőrösi", datetime(2026, 1, 6, tzinfo=UTC), None, [None] * 3),
+        ReportRow(3, "Ἀλέξανδρος 李", datetime(2026, 1, 7, tzinfo=UTC), None, [None] * 3),
+    ]
+    shortlist = Shortlist(
+        "Juriste – droit public",
+        "POP–2026–01",
+        None,
+        2026,
+        None,
+        base.generated_at,
+        "UTC",
+        base.trials,
+        rows,
+    )
+    text = _pages(render_pdf(shortlist))[0]
+    assert "Łucja Wiśniewska-Żak" in text and "Ödön Kőrösi" in text
+    assert "POP–2026–01" in text and "Juriste – droit public" in text
+    assert "?" in text, "a script the font lacks prints as its base letters or ?, not as nothing"

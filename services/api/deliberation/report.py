@@ -6,11 +6,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
+from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
 from jinja2 import Environment, StrictUndefined
 
@@ -254,20 +257,40 @@ def render_html(shortlist: Shortlist, language: str = "fr") -> str:
     return _HTML.render(orientation="landscape" if wide else "portrait", **context)
 
 
-_REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."}
+# A Unicode font embedded in every PDF (SIL Open Font License, from the PyPI package
+# font-source-sans-pro): Latin letters of every European language, dashes and quotes print as
+# written ("Łódź", "POP–2026–01").
+FONT = "sourcesans"
+_FONT_FILES = {
+    "": "SourceSansPro-Regular.ttf",
+    "B": "SourceSansPro-Bold.ttf",
+    "I": "SourceSansPro-It.ttf",
+}
 
 
-def _latin1(text: str) -> str:
-    """Keep Latin-1 characters (é, ë, ü, ß); approximate the rest for the PDF core fonts."""
+def _font_path(style: str) -> str:
+    return str(resources.files("font_source_sans_pro") / "files" / _FONT_FILES[style])
+
+
+@lru_cache
+def _covered() -> frozenset[int]:
+    """The characters the embedded font can draw."""
+    return frozenset(TTFont(_font_path("")).getBestCmap())
+
+
+def _printable(text: str) -> str:
+    """The text as the font can draw it: a character it lacks (a script other than Latin, say)
+    becomes its base letter if it has one, else "?"."""
+    covered = _covered()
     out = []
     for char in text:
-        if ord(char) < 256:
+        if ord(char) in covered:
             out.append(char)
-        elif char in _REPLACEMENTS:
-            out.append(_REPLACEMENTS[char])
         else:
             decomposed = unicodedata.normalize("NFKD", char)
-            kept = "".join(c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c))
+            kept = "".join(
+                c for c in decomposed if ord(c) in covered and not unicodedata.combining(c)
+            )
             out.append(kept or "?")
     return "".join(out)
 
@@ -275,12 +298,14 @@ def _latin1(text: str) -> str:
 class _ReportPDF(FPDF):
     def __init__(self, orientation: str, header_text: str, footer_text: str, page: str) -> None:
         super().__init__(orientation=orientation, unit="mm", format="A4")
+        for style in _FONT_FILES:
+            self.add_font(FONT, style, _font_path(style))
         self._header_text = header_text
         self._footer_text = footer_text
         self._page_label = page
 
     def header(self) -> None:
-        self.set_font("helvetica", "", 8)
+        self.set_font(FONT, "", 8)
         self.set_text_color(90)
         self.cell(0, 5, self._header_text, new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(0)
@@ -288,7 +313,7 @@ class _ReportPDF(FPDF):
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("helvetica", "I", 8)
+        self.set_font(FONT, "I", 8)
         self.set_text_color(90)
         self.cell(0, 5, self._footer_text, align="L")
         self.set_x(self.l_margin)
@@ -299,39 +324,39 @@ class _ReportPDF(FPDF):
 def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
     """Render the short-list as an A4 PDF (landscape above four trials) with page numbers."""
     ctx = _context(shortlist, language)
-    labels: dict[str, str] = {k: _latin1(v) for k, v in ctx["l"].items()}
+    labels: dict[str, str] = {k: _printable(v) for k, v in ctx["l"].items()}
     wide = len(shortlist.trials) > LANDSCAPE_ABOVE_TRIALS
     pdf = _ReportPDF(
         "L" if wide else "P",
-        header_text=_latin1(
-            f"{ctx['l']['title']} - {shortlist.job_title} ({shortlist.job_reference})"
+        header_text=_printable(
+            f"{ctx['l']['title']} — {shortlist.job_title} ({shortlist.job_reference})"
         ),
         footer_text=labels["confidential"],
         page=labels["page"],
     )
-    pdf.set_title(_latin1(f"{ctx['l']['title']} - {shortlist.job_title}"))
+    pdf.set_title(f"{ctx['l']['title']} — {shortlist.job_title}")
     pdf.set_creation_date(shortlist.generated_at)
     pdf.set_margins(12, 12, 12)
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.alias_nb_pages()
     pdf.add_page()
 
-    pdf.set_font("helvetica", "B", 15)
+    pdf.set_font(FONT, "B", 15)
     pdf.cell(0, 9, labels["title"], new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     for label, value in ctx["info"]:
-        pdf.set_font("helvetica", "B", 10)
-        pdf.cell(45, 5.5, _latin1(label))
-        pdf.set_font("helvetica", "", 10)
-        pdf.multi_cell(0, 5.5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 10)
+        pdf.cell(45, 5.5, _printable(label))
+        pdf.set_font(FONT, "", 10)
+        pdf.multi_cell(0, 5.5, _printable(value), new_x="LMARGIN", new_y="NEXT")
 
     heading = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
 
     def section(title: str) -> None:
         pdf.ln(4)
-        pdf.set_font("helvetica", "B", 12)
+        pdf.set_font(FONT, "B", 12)
         pdf.cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("helvetica", "", 9)
+        pdf.set_font(FONT, "", 9)
 
     section(labels["trials"])
     with pdf.table(
@@ -345,7 +370,7 @@ def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
         table.row([labels[name] for name in names])
         for t in ctx["trials"]:
             keys = ("title", "kind", "weight", "max_score", "eliminatory")
-            table.row([_latin1(t[key]) for key in keys])
+            table.row([_printable(t[key]) for key in keys])
 
     section(labels["ranking"])
     trial_count = len(ctx["trials"])
@@ -362,9 +387,9 @@ def render_pdf(shortlist: Shortlist, language: str = "fr") -> bytes:
     ) as table:
         titles = [labels["rank"], labels["candidate"], labels["applied"]]
         last = [labels["global"], *((labels["decision"],) if decided else ())]
-        table.row([*titles, *(_latin1(t["title"]) for t in ctx["trials"]), *last])
+        table.row([*titles, *(_printable(t["title"]) for t in ctx["trials"]), *last])
         for r in ctx["rows"]:
             cells = [r["rank"], r["candidate"], r["applied"], *r["scores"], r["global"]]
             cells += [r["decision"]] if decided else []
-            table.row([_latin1(cell) for cell in cells])
+            table.row([_printable(cell) for cell in cells])
     return bytes(pdf.output())
