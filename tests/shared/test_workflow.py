@@ -14,6 +14,8 @@ from shared.workflow import (
 D = DossierStatus
 
 EXPECTED = {
+    ("under_review", "admit"): "open",
+    ("under_review", "reject"): "rejected",
     ("open", "reject"): "rejected",
     ("failed", "reject"): "rejected",
     ("open", "await_deliberation"): "awaiting_deliberation",
