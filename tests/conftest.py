@@ -54,12 +54,15 @@ def _redis_broker() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what this machine cannot run.
 
-    Tests of a Redis outage need Redis: they are not collected on the embedded broker. Tests
-    through a real Postfix need it installed and root (`.ci/run` installs it).
+    Tests of a Redis outage need Redis: they are not collected on the embedded broker; those of
+    a PostgreSQL outage need PostgreSQL (a network database). Tests through a real Postfix need
+    it installed and root (`.ci/run` installs it).
     """
     unrunnable = []
     if not _redis_broker():
         unrunnable.append("redis_broker")
+    if not os.environ["DATABASE_URL"].startswith("postgresql"):
+        unrunnable.append("postgresql")
     if not postfix.runnable():
         unrunnable.append("postfix")
     skipped = [item for item in items if any(item.get_closest_marker(m) for m in unrunnable)]

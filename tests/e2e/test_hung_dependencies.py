@@ -81,8 +81,6 @@ def test_a_hung_redis_delays_a_committed_write_by_seconds_at_most(
 @pytest.fixture
 def hung_postgres(tmp_path: Path) -> Iterator[tuple[Stack, TcpProxy]]:
     url = make_url(os.environ["DATABASE_URL"])
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("a network database: PostgreSQL only")
     proxy = _frozen_proxy(url.host, url.port)
     through = url.set(host="127.0.0.1", port=proxy.port)
     stack = _api(
@@ -95,6 +93,7 @@ def hung_postgres(tmp_path: Path) -> Iterator[tuple[Stack, TcpProxy]]:
     proxy.down()
 
 
+@pytest.mark.postgresql  # a network database to freeze
 def test_a_hung_postgresql_gets_503_not_a_hang(hung_postgres: tuple[Stack, TcpProxy]) -> None:
     stack, _ = hung_postgres
     with httpx.Client(base_url=stack.base_url, timeout=30) as http:
