@@ -8,7 +8,11 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
+from shared import statement_deadline
 from shared.settings import Settings, get_settings
+
+# How long after the server's own statement_timeout the client gives up on a statement.
+DEADLINE_MARGIN = 2.0
 
 
 def make_engine(
@@ -52,7 +56,7 @@ def make_engine(
         connect_args["options"] = " ".join(
             f"-c {name}={int(seconds * 1000)}" for name, seconds in limits.items()
         )
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=5,
@@ -61,6 +65,10 @@ def make_engine(
         connect_args=connect_args,
         hide_parameters=True,
     )
+    limit = settings.database_statement_timeout
+    if statement_limits and limit > 0:  # and a server that stops answering is not waited for
+        statement_deadline.watch(engine, limit + DEADLINE_MARGIN)
+    return engine
 
 
 @lru_cache

@@ -107,3 +107,40 @@ def test_a_hung_postgresql_gets_503_not_a_hang(hung_postgres: tuple[Stack, TcpPr
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert took < 10, f"the request took {took:.1f} s"
+
+
+@pytest.mark.postgresql  # a network database to freeze
+def test_postgresql_freezing_under_open_connections_answers_503_then_recovers(
+    tmp_path: Path, api_key: Any
+) -> None:
+    """The api already holds pooled connections when the server stops answering: the ping
+    before a connection's use, and a statement, each give up shortly after the server's own
+    statement_timeout instead of waiting for ever; once the server answers again, so does
+    the api."""
+    url = make_url(os.environ["DATABASE_URL"])
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432), free_port())
+    proxy.up()
+    through = url.set(host="127.0.0.1", port=proxy.port)
+    stack = _api(
+        tmp_path,
+        DATABASE_URL=through.render_as_string(hide_password=False),
+        DATABASE_STATEMENT_TIMEOUT="1",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    headers = api_key("hr")
+    try:
+        with httpx.Client(base_url=stack.base_url, headers=headers, timeout=60) as http:
+            assert http.get("/api/v1/jobs").status_code == 200  # the pool holds a connection
+            proxy.freeze()
+            answer, took = _timed(lambda: http.get("/api/v1/jobs"))
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            assert took < 15, f"the request took {took:.1f} s"
+            proxy.thaw()
+            deadline = time.monotonic() + 20
+            while (recovered := http.get("/api/v1/jobs")).status_code != 200:
+                assert time.monotonic() < deadline, recovered.text
+                time.sleep(0.5)
+    finally:
+        stack.stop()
+        proxy.down()
