@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared import history
+from shared.emails.kinds import KINDS
 from shared.models import Candidate, Message, utcnow
 from shared.outbox import add_to_batch
 from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES
@@ -36,6 +37,16 @@ class Email:
     application_id: uuid.UUID | None = None
     calendar_method: str | None = None
     calendar_ics: str | None = None
+
+    def __post_init__(self) -> None:
+        """A kind that does not exist, or a context without a key its templates require, is
+        refused here, at the call, rather than found by the notifier as a failed email."""
+        kind = KINDS.get(self.kind)
+        if kind is None:
+            raise ValueError(f"unknown email kind {self.kind!r}")
+        missing = sorted(set(kind.required) - set(self.context))
+        if missing:
+            raise ValueError(f"a {self.kind} email needs {', '.join(missing)} in its context")
 
     def row(self) -> dict[str, Any]:
         """Its message row, with a new id."""

@@ -37,13 +37,6 @@ _BATCHES = "recrue.outbox.batches"
 RELAY_BATCH = 500
 
 
-def add_event(
-    session: Session, *, task_name: str, payload: BaseModel, idempotency_key: str
-) -> OutboxEvent:
-    """Write an event in the session's transaction; it is published once that commits."""
-    return _write(session, task_name, payload.model_dump(mode="json"), idempotency_key)
-
-
 def add_to_batch(
     session: Session, *, task_name: str, item: BaseModel, idempotency_key: str, size: int
 ) -> OutboxEvent:

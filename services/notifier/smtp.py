@@ -121,7 +121,8 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
 
 
 class SmtpSender:
-    """Sends over one SMTP connection kept open between messages (one per worker process)."""
+    """Sends over one SMTP connection kept open between messages; each notifier process keeps
+    SMTP_CONNECTIONS of them busy at once (`SenderPool`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

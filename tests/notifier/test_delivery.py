@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.notifier.delivery import GROUP, MAX_ATTEMPTS, deliver
 from shared.db import session_scope
-from shared.messages import queue_message
+from shared.messages import Email, queue_message
 from shared.models import Application, Candidate, HistoryEntry, Message, utcnow
 from shared.settings import get_settings
 from tests.mailbox import SmtpServer, free_port
@@ -157,12 +157,25 @@ def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
 def test_a_context_that_cannot_render_fails_at_once(smtp_server: SmtpServer, smtp_to: Any) -> None:
     smtp_to(smtp_server.port)
     smtp_server.mailbox.clear()
-    message_id = _queued(context={"job_title": "Juriste"})  # no candidate_name
+    message_id = _queued()
+    with session_scope() as session:  # a row written before its kind required candidate_name
+        session.execute(
+            update(Message).where(Message.id == message_id).values(context={"job_title": "J"})
+        )
     deliver([message_id])
     row = _row(message_id)
     assert row.status == "failed" and "candidate_name" in row.last_response
     assert _history(message_id)[-1].action == "email_failed:application_validated"
     assert smtp_server.mailbox.messages == []
+
+
+def test_an_email_without_a_required_key_is_refused_at_the_call() -> None:
+    with pytest.raises(ValueError, match="candidate_name"):
+        _queued(context={"job_title": "Juriste"})
+    with pytest.raises(ValueError, match="unknown email kind"):
+        Email("application_validatd", "k", Candidate(email="a@b.c"), {})
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0, "nothing queued"
 
 
 def test_abandoned_send_becomes_unknown_not_resent(smtp_server: SmtpServer, smtp_to: Any) -> None:

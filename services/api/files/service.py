@@ -16,7 +16,6 @@ from shared.models import StoredFile
 from shared.settings import get_settings
 
 CHUNK = 1 << 16
-ACCEPTED = "PDF, Word (.doc, .docx), OpenDocument text, RTF, PNG, JPEG"
 
 
 class TooLarge(DomainError):
