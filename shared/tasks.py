@@ -18,6 +18,7 @@ EXPIRE_INVITATIONS = "scheduler.expire_invitations"
 EXPIRE_OFFERS = "scheduler.expire_offers"
 FORGET_IDEMPOTENCY_KEYS = "scheduler.forget_idempotency_keys"
 SWEEP_DELIVERIES = "scheduler.sweep_deliveries"
+POLL_REPLIES = "scheduler.poll_replies"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGES: NOTIFICATIONS_QUEUE,
@@ -29,6 +30,7 @@ QUEUE_OF_TASK = {
     EXPIRE_OFFERS: SCHEDULING_QUEUE,
     FORGET_IDEMPOTENCY_KEYS: SCHEDULING_QUEUE,
     SWEEP_DELIVERIES: SCHEDULING_QUEUE,
+    POLL_REPLIES: SCHEDULING_QUEUE,
 }
 
 # Events whose consumer records, in the transaction of its effect, that the event is done: the
