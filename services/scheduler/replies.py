@@ -7,6 +7,7 @@ mail stays where it was, unread). Two beats, or a crash between the database's c
 move, may read one email twice: the answer is applied once anyway (shared/replies.py).
 """
 
+import base64
 import imaplib
 import logging
 import ssl
@@ -31,8 +32,30 @@ class Polled:
     ignored: int = 0
 
 
+def utf7_folder(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Traités" is "Trait&AOk-s"."""
+    out: list[str] = []
+    pending = ""
+
+    def flush() -> None:
+        nonlocal pending
+        if pending:
+            encoded = base64.b64encode(pending.encode("utf-16-be")).decode().rstrip("=")
+            out.append("&" + encoded.replace("/", ",") + "-")
+            pending = ""
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending += char
+    flush()
+    return "".join(out)
+
+
 def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + utf7_folder(folder).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _context(settings: Settings) -> ssl.SSLContext:
@@ -97,7 +120,10 @@ def poll(*, publish: Publish, settings: Settings | None = None) -> Polled:
         status, answer = connection.select(_quote(settings.replies_imap_folder))
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open {settings.replies_imap_folder!r}: {answer!r}")
+        status, listed = connection.capability()  # after login: MOVE, UIDPLUS...
         capabilities = {c.upper() for c in connection.capabilities}
+        if status == "OK" and listed and isinstance(listed[0], bytes):
+            capabilities |= {c.upper() for c in listed[0].decode().split()}
         status, found = connection.uid("SEARCH", "UNDELETED", "UNKEYWORD", IGNORED)
         uids = found[0].split()[:BATCH] if status == "OK" and found and found[0] else []
         for uid in uids:
