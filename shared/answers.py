@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shared import history
 from shared.models import Participation, utcnow
-from shared.participations import release
+from shared.participations import release, withdraw_event
 from shared.workflow import ParticipationStatus
 
 P = ParticipationStatus
@@ -80,6 +80,8 @@ def apply(
         release(session=session, participation=participation)
     participation.status = P.ACCEPTED if answer is Answer.ACCEPT else P.DECLINED
     participation.answered_at = utcnow()
+    if answer is Answer.DECLINE:  # no declined event stays in their calendar
+        withdraw_event(session, participation, "declined")
     history.record(
         session,
         actor=actor,

@@ -289,6 +289,11 @@ def _details(reply: Reply) -> dict[str, Any]:
 
 def _answer(session: Session, participation: Participation, reply: Reply) -> Outcome:
     actor = f"candidate:{participation.dossier.candidate_id}"
+    said = {"ACCEPTED": "accepted", "DECLINED": "declined"}.get(reply.partstat)
+    if reply.method == "REPLY" and said == participation.status:
+        # Already so: the same email read again (a decline's CANCEL has since raised the
+        # SEQUENCE), or the same answer sent twice. Nothing to do, nothing to tell.
+        return Outcome.UNCHANGED
     if reply.sequence < participation.sequence:
         _notice(
             session,

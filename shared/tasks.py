@@ -60,7 +60,7 @@ class CalendarChange(BaseModel):
     `invite`: the first invitation (or the booking link of a slot trial); `confirm_booking`: a
     booked slot; `update`: a postponement (`previous_starts_at` says from when); `change`: the
     trial's details changed, not its time (`changed` names the fields); `cancel`:
-    METHOD:CANCEL.
+    METHOD:CANCEL (`ending` says why, when HR did not cancel it).
     """
 
     participation_id: uuid.UUID
@@ -69,6 +69,9 @@ class CalendarChange(BaseModel):
     previous_starts_at: datetime | None = None
     reason: str | None = None
     changed: list[str] | None = None
+    # `cancel` of a participation that ended otherwise than by HR's cancellation: `declined`,
+    # `dossier_rejected`, `dossier_withdrawn` or `dossier_failed` (the email says which).
+    ending: str | None = None
 
 
 class SendCalendars(BaseModel):
