@@ -44,8 +44,8 @@ def test_no_empty_place_or_information(cancelled: bool) -> None:
 
 
 def test_the_calendars_the_scheduler_sent(client: Any, build: Any, hr: dict[str, str]) -> None:
-    from tests.scheduler.test_endings import _run_calendars
     from tests.replies_flow import invited
+    from tests.scheduler.test_endings import _run_calendars
 
     for fields in ({}, {"location": "", "info": ""}):
         job, dossier, candidate, p = invited(build, client, hr, **fields)
