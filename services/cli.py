@@ -135,6 +135,34 @@ def beat(
     celery_app.start(["beat", f"--schedule={schedule}", f"--loglevel={loglevel}"])
 
 
+@app.command("ingest-mail")
+def ingest_mail() -> None:
+    """Read one RFC 5322 email on standard input and apply its calendar answer (iTIP REPLY or
+    COUNTER), for an MTA's pipe transport or a procmail rule. Exit 0 when it was handled or
+    ignored (not an answer to one of our invitations); 65 when the input is no email; 75
+    (EX_TEMPFAIL: the MTA tries again later) when the database cannot be reached."""
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shared import replies
+    from shared.celery_app import make_celery
+    from shared.outbox import celery_publisher
+
+    _require_secret_key()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    raw = sys.stdin.buffer.read()
+    try:
+        outcome = replies.ingest(raw, publish=celery_publisher(make_celery("recrue-ingest")))
+    except replies.Unreadable as exc:
+        typer.echo(f"recrue: not an email: {exc}", err=True)
+        raise typer.Exit(65) from None
+    except SQLAlchemyError as exc:
+        typer.echo(f"recrue: the database cannot be reached: {type(exc).__name__}", err=True)
+        raise typer.Exit(75) from None
+    typer.echo(f"{'handled' if outcome.handled else 'ignored'}: {outcome.value}")
+
+
 def _pipe(name: str, stream: object) -> None:
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
         sys.stdout.write(f"{name:<10}| {line}")

@@ -216,8 +216,11 @@ def _trial_lines(trial: _Trial) -> bytes:
         vevent.add("dtstart", trial.start_utc.astimezone(zone))
         vevent.add("dtend", trial.end_utc.astimezone(zone))
     vevent.add("summary", trial.summary)
-    vevent.add("description", trial.description)
-    vevent.add("location", trial.location)
+    # An empty DESCRIPTION or LOCATION is not written at all: libical rejects the empty property.
+    if trial.description.strip():
+        vevent.add("description", trial.description)
+    if trial.location.strip():
+        vevent.add("location", trial.location)
     vevent.add("status", trial.status)
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(trial.organizer_email, trial.organizer_name))

@@ -36,6 +36,7 @@ def announce(
     previous_starts_at: datetime | None = None,
     reason: str | None = None,
     changed: list[str] | None = None,
+    ending: str | None = None,
 ) -> None:
     """Raise the SEQUENCE and have the scheduler send the calendar for it (UID unchanged)."""
     participation.sequence += 1
@@ -48,8 +49,22 @@ def announce(
             previous_starts_at=previous_starts_at,
             reason=reason,
             changed=changed,
+            ending=ending,
         ),
     )
+
+
+def has_calendar_event(participation: Participation) -> bool:
+    """The candidate was sent an invitation with a time (a fixed-time trial, or a booked slot):
+    an event is in their calendar until a METHOD:CANCEL removes it."""
+    return participation.starts_at is not None
+
+
+def withdraw_event(session: Session, participation: Participation, ending: str) -> None:
+    """A participation that ended (`ending`: declined, dossier_rejected...) sends METHOD:CANCEL,
+    same UID and a higher SEQUENCE, if the candidate has its event in their calendar."""
+    if has_calendar_event(participation):
+        announce(session, participation, "cancel", ending=ending)
 
 
 def send_calendar(session: Session, change: CalendarChange) -> None:

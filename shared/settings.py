@@ -88,6 +88,21 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="seconds per Redis connect or command (a publish)"
     )
     readyz_timeout: float = Field(default=2.0, gt=0, description="seconds per /readyz check")
+    # Answers through the calendar (iTIP REPLY/COUNTER): beat polls this mailbox when a host is set.
+    replies_imap_host: str = Field(default="", description="IMAP server of the HR mailbox")
+    replies_imap_port: int = Field(default=993, ge=1, le=65535)
+    replies_imap_username: str = ""
+    replies_imap_password: str = ""
+    replies_imap_tls: Literal["tls", "starttls", "none"] = "tls"
+    replies_imap_ca_file: Path | None = Field(
+        default=None, description="a PEM file of extra certificate authorities to trust"
+    )
+    replies_imap_folder: str = "INBOX"
+    replies_imap_done_folder: str = Field(
+        default="Recrue-Done", description="where handled answers are moved (created if missing)"
+    )
+    replies_imap_timeout: float = Field(default=30.0, gt=0, description="seconds per IMAP command")
+    replies_poll_seconds: float = Field(default=60.0, gt=0, description="how often beat polls")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,6 +18,7 @@ EXPIRE_INVITATIONS = "scheduler.expire_invitations"
 EXPIRE_OFFERS = "scheduler.expire_offers"
 FORGET_IDEMPOTENCY_KEYS = "scheduler.forget_idempotency_keys"
 SWEEP_DELIVERIES = "scheduler.sweep_deliveries"
+POLL_REPLIES = "scheduler.poll_replies"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGES: NOTIFICATIONS_QUEUE,
@@ -29,6 +30,7 @@ QUEUE_OF_TASK = {
     EXPIRE_OFFERS: SCHEDULING_QUEUE,
     FORGET_IDEMPOTENCY_KEYS: SCHEDULING_QUEUE,
     SWEEP_DELIVERIES: SCHEDULING_QUEUE,
+    POLL_REPLIES: SCHEDULING_QUEUE,
 }
 
 # Events whose consumer records, in the transaction of its effect, that the event is done: the
@@ -58,7 +60,7 @@ class CalendarChange(BaseModel):
     `invite`: the first invitation (or the booking link of a slot trial); `confirm_booking`: a
     booked slot; `update`: a postponement (`previous_starts_at` says from when); `change`: the
     trial's details changed, not its time (`changed` names the fields); `cancel`:
-    METHOD:CANCEL.
+    METHOD:CANCEL (`ending` says why, when HR did not cancel it).
     """
 
     participation_id: uuid.UUID
@@ -67,6 +69,9 @@ class CalendarChange(BaseModel):
     previous_starts_at: datetime | None = None
     reason: str | None = None
     changed: list[str] | None = None
+    # `cancel` of a participation that ended otherwise than by HR's cancellation: `declined`,
+    # `dossier_rejected`, `dossier_withdrawn` or `dossier_failed` (the email says which).
+    ending: str | None = None
 
 
 class SendCalendars(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, make_url, update
 
-from tests import postfix
+from tests import dovecot, libical, postfix
 from tests.builders import Builders
 from tests.database import fresh_database
 from tests.mailbox import Mailbox, SmtpServer
@@ -55,8 +55,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Deselect what this machine cannot run.
 
     Tests of a Redis outage need Redis: they are not collected on the embedded broker; those of
-    a PostgreSQL outage need PostgreSQL (a network database). Tests through a real Postfix need
-    it installed and root (`.ci/run` installs it).
+    a PostgreSQL outage need PostgreSQL (a network database). Tests through a real Postfix or
+    Dovecot need it installed and root; those through libical need its GObject bindings
+    (`.ci/run` installs all three).
     """
     unrunnable = []
     if not _redis_broker():
@@ -65,6 +66,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         unrunnable.append("postgresql")
     if not postfix.runnable():
         unrunnable.append("postfix")
+    if not dovecot.runnable():
+        unrunnable.append("dovecot")
+    if not libical.available():
+        unrunnable.append("libical")
     skipped = [item for item in items if any(item.get_closest_marker(m) for m in unrunnable)]
     if skipped:
         config.hook.pytest_deselected(items=skipped)
@@ -74,7 +79,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database = make_url(os.environ["DATABASE_URL"]).get_backend_name()
     broker = os.environ.get("BROKER_URL") or "filesystem (embedded)"
-    return [f"recrue: database={database} broker={broker.split('@')[-1]}"]
+    lines = [f"recrue: database={database} broker={broker.split('@')[-1]}"]
+    missing = {
+        "postfix": postfix.runnable() or "Postfix or root is missing",
+        "dovecot": dovecot.runnable() or "dovecot-imapd or root is missing",
+        "libical": libical.available() or libical.WHY_MISSING,
+    }
+    lines += [
+        f"recrue: deselected {name}: {why}" for name, why in missing.items() if why is not True
+    ]
+    return lines
 
 
 @pytest.fixture(autouse=True)

@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.scheduler.invitations import answer_links, link_for, trial_context
+from services.scheduler.invitations import answer_links, link_for, trial_context, trial_event
 from shared import history, links, offers
+from shared.calendar import build_cancel
 from shared.messages import queue_message
 from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
-from shared.participations import SlotFull, announce, book, free_slots
+from shared.participations import SlotFull, announce, book, free_slots, has_calendar_event
 from shared.workflow import DossierStatus, ParticipationStatus
 
 ACTOR = "scheduler"
@@ -44,7 +45,13 @@ def _due(session: Session, status: P, column: Any, before: Any, after: Any) -> l
 
 
 def _remind(
-    session: Session, participation: Participation, kind: str, context: dict[str, Any]
+    session: Session,
+    participation: Participation,
+    kind: str,
+    context: dict[str, Any],
+    *,
+    calendar_method: str | None = None,
+    calendar_ics: str | None = None,
 ) -> bool:
     """Queue this email unless it went out already for this SEQUENCE; True if queued now."""
     key = f"{kind}:{participation.id}:{participation.sequence}"
@@ -59,6 +66,8 @@ def _remind(
         context=context,
         actor=ACTOR,
         dossier_id=participation.dossier_id,
+        calendar_method=calendar_method,
+        calendar_ics=calendar_ics,
     )
     return True
 
@@ -117,7 +126,20 @@ def expire_unanswered(*, publish: Publish) -> int:
                 before={"status": P.INVITED.value},
                 after={"status": P.EXPIRED.value, "participation_id": str(participation.id)},
             )
-            _remind(session, participation, "invitation_expired", trial_context(participation))
+            # Its event leaves the candidate's calendar: the email carries METHOD:CANCEL (same
+            # UID, the next SEQUENCE).
+            method = ics = None
+            if has_calendar_event(participation):
+                participation.sequence += 1
+                method, ics = "CANCEL", build_cancel(trial_event(participation)).decode()
+            _remind(
+                session,
+                participation,
+                "invitation_expired",
+                trial_context(participation),
+                calendar_method=method,
+                calendar_ics=ics,
+            )
             handled += 1
     return handled
 

@@ -174,6 +174,8 @@ def _calendar_email(
     if kind == "cancellation":
         method = "CANCEL"
         context["reason"] = event.reason
+        if event.ending:
+            context["ending"] = event.ending
         if participation.starts_at is None:
             method = None  # never booked: there is no calendar entry to remove
             context["starts_at"] = _local(

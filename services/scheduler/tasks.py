@@ -10,6 +10,7 @@ from services.scheduler.availability import sweep_unavailability as bring_back_d
 from services.scheduler.deliveries import sweep_deliveries as sweep_message_rows
 from services.scheduler.housekeeping import forget_idempotency_keys as forget_old_keys
 from services.scheduler.invitations import send_calendars as build_and_queue_calendars
+from services.scheduler.replies import poll as poll_mailbox
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
@@ -17,6 +18,7 @@ from shared.tasks import (
     EXPIRE_INVITATIONS,
     EXPIRE_OFFERS,
     FORGET_IDEMPOTENCY_KEYS,
+    POLL_REPLIES,
     RELAY_OUTBOX,
     SEND_CALENDARS,
     SEND_REMINDERS,
@@ -77,3 +79,10 @@ def expire_offers() -> int:
 @app.task(name=FORGET_IDEMPOTENCY_KEYS, acks_late=False)
 def forget_idempotency_keys() -> int:
     return forget_old_keys()
+
+
+# Not retried: the next poll (REPLIES_POLL_SECONDS later) reads what this one left.
+@app.task(name=POLL_REPLIES, acks_late=False)
+def poll_replies() -> int:
+    polled = poll_mailbox(publish=publish)
+    return polled.handled + polled.ignored

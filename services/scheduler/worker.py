@@ -7,6 +7,7 @@ from shared.tasks import (
     EXPIRE_INVITATIONS,
     EXPIRE_OFFERS,
     FORGET_IDEMPOTENCY_KEYS,
+    POLL_REPLIES,
     RELAY_OUTBOX,
     SEND_REMINDERS,
     SWEEP_DELIVERIES,
@@ -31,3 +32,8 @@ app.conf.beat_schedule = {
     "forget-idempotency-keys": {"task": FORGET_IDEMPOTENCY_KEYS, "schedule": 3600},
     "sweep-deliveries": {"task": SWEEP_DELIVERIES, "schedule": settings.delivery_sweep_seconds},
 }
+if settings.replies_imap_host:  # answers through the calendar, read from the HR mailbox
+    app.conf.beat_schedule["poll-replies"] = {
+        "task": POLL_REPLIES,
+        "schedule": settings.replies_poll_seconds,
+    }

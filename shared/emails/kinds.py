@@ -190,7 +190,9 @@ _ALL = [
         "cancellation",
         "A trial was cancelled, with the calendar cancellation.",
         ("job_title", "trial_title", "starts_at", "timezone"),
-        ("reason", *_CALENDAR),
+        # `ending`: the participation ended otherwise (declined, dossier_rejected,
+        # dossier_withdrawn, dossier_failed): the email says so instead of "cancelled".
+        ("reason", "ending", *_CALENDAR),
         _TRIAL
         | {
             "calendar_attached": True,
@@ -214,9 +216,10 @@ _ALL = [
     ),
     _kind(
         "invitation_expired",
-        "The deadline to answer an invitation passed without an answer.",
+        "The deadline to answer an invitation passed without an answer (with METHOD:CANCEL when "
+        "the invitation had put an event in the calendar).",
         ("job_title", "trial_title"),
-        (),
+        _CALENDAR,
         {"job_title": _JOB["job_title"], "trial_title": "Épreuve écrite"},
     ),
     _kind(

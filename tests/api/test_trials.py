@@ -61,6 +61,7 @@ def test_invite_dossiers(client: Any, build: Any, hr: dict[str, str]) -> None:
                 "previous_starts_at": None,
                 "reason": None,
                 "changed": None,
+                "ending": None,
             }
             for p in answer["invited"]
         ),

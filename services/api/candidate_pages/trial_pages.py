@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import history
+from shared import answers, history
+from shared.answers import Answer, Result
 from shared.emails.render import written_datetime
 from shared.models import CandidateToken, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
@@ -123,17 +124,8 @@ def act(session: Session, token: CandidateToken, form: dict[str, str], language:
     answer = form.get("answer")
     if answer not in ("accept", "decline"):
         return _state_page(participation, language, status=400)
-    participation.status = P.ACCEPTED if answer == "accept" else P.DECLINED
-    participation.answered_at = utcnow()
-    token.used_at = participation.answered_at
-    history.record(
-        session,
-        actor=actor,
-        action=f"invitation_{participation.status}",
-        dossier_id=participation.dossier_id,
-        before={"status": P.INVITED.value},
-        after={"status": participation.status, "participation_id": str(participation.id)},
-    )
+    if answers.apply(session, participation, Answer(answer), actor=actor) is Result.APPLIED:
+        token.used_at = participation.answered_at
     session.flush()
     return _state_page(participation, language)
 

@@ -23,6 +23,12 @@ NOTICES = (
     "retained_from_reserve",
     "reserve_exhausted",
     "no_show",
+    # Answers through the calendar (shared/replies.py) that HR must read: a maybe, a proposed
+    # time, an answer to an invitation that changed since, an answer the rules refused.
+    "calendar_reply_tentative",
+    "calendar_counter",
+    "calendar_reply_outdated",
+    "calendar_reply_refused",
 )
 
 
