@@ -7,16 +7,19 @@ header folding and quoted-printable encoding in pure Python cost more than rende
   text/calendar; method=...], application/ics attachment];
 - without: multipart/alternative [text/plain, text/html].
 Texts are UTF-8 in quoted-printable (binascii's, in C); the calendar is base64, which keeps the
-CRLF line ends RFC 5545 requires whatever relays do to text. Every line ends in CRLF.
+CRLF line ends RFC 5545 requires whatever relays do to text. Every line ends in CRLF, header
+lines included (folded ones too), and no header line is longer than 78 octets but for an
+address that long: names are written as UTF-8 encoded words of at most 75 characters, each on
+its own line. `Auto-Submitted: auto-generated` (RFC 3834) keeps out-of-office replies away from
+the HR mailbox; `Date` is in UTC with a numeric zone.
 """
 
 import base64
 import binascii
 import hashlib
 import secrets
-from email.charset import BASE64, Charset
-from email.header import Header
-from email.utils import formataddr, formatdate, parseaddr
+from datetime import UTC, datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 
 from services.notifier.smtp import Outgoing
@@ -28,9 +31,11 @@ from shared.settings import Settings
 __all__ = ["compose", "message_id", "render"]
 
 _CRLF = b"\r\n"
-# The subject in UTF-8 encoded words, base64: a third of the cost of quoted-printable here.
-_UTF8 = Charset("utf-8")
-_UTF8.header_encoding = BASE64
+# Names and subjects in UTF-8 encoded words, base64: a third of the cost of quoted-printable.
+# The UTF-8 bytes of one encoded word: base64 of 45 bytes is 60 characters, 72 with the
+# "=?utf-8?b?" and "?=" around it (RFC 2047: at most 75).
+_WORD_BYTES = 45
+_HEADER_LINE = 78  # RFC 5322's "SHOULD" (998 is the "MUST")
 
 
 def message_id(idempotency_key: str, mail_from: str) -> str:
@@ -45,12 +50,53 @@ def message_id(idempotency_key: str, mail_from: str) -> str:
 def _sender(mail_from: str) -> tuple[tuple[str, str], bytes]:
     """The configured sender as (name, address), and its From line."""
     sender = parseaddr(mail_from)
-    return sender, b"From: " + formataddr(sender, "utf-8").encode()
+    return sender, _address_line("From", sender[0], sender[1])
 
 
 @lru_cache(maxsize=1024)
 def _subject_line(subject: str) -> bytes:
-    return b"Subject: " + Header(subject, _UTF8, header_name="Subject").encode("\r\n").encode()
+    """Encoded words (email.header writes some of 76 characters), folded with CRLF."""
+    if subject.isascii() and len(subject) <= _HEADER_LINE - 9 and subject.isprintable():
+        return b"Subject: " + subject.encode()
+    return _folded(b"Subject: ", _encoded_words(subject, first=_HEADER_LINE - 9))
+
+
+def _address_line(name: str, display_name: str, address: str) -> bytes:
+    """`name: display name <address>`, folded: a plain ASCII name that fits on one line as
+    formataddr writes it, else the name as UTF-8 encoded words, one per line."""
+    line = f"{name}: " + formataddr((display_name, address))
+    if line.isascii() and len(line) <= _HEADER_LINE:
+        return line.encode()
+    prefix = f"{name}: ".encode()
+    words = _encoded_words(display_name, first=_HEADER_LINE - len(prefix))
+    return _folded(prefix, [*words, f"<{address}>".encode()])
+
+
+def _folded(prefix: bytes, words: list[bytes]) -> bytes:
+    return prefix + b"\r\n ".join(words)
+
+
+def _encoded_words(text: str, *, first: int) -> list[bytes]:
+    """`text` as base64 UTF-8 encoded words of at most 75 characters, the first at most
+    `first`, never splitting a character across two words (RFC 2047, 5)."""
+    data = text.encode()
+    words = []
+    start = 0
+    # 12 characters around the base64, which writes 4 for every 3 bytes.
+    size = min(_WORD_BYTES, (first - 12) // 4 * 3)
+    while start < len(data):
+        end = min(start + size, len(data))
+        size = _WORD_BYTES
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: step back
+            end -= 1
+        space = data.rfind(b" ", start, end)
+        if end < len(data) and space > start + 15:
+            # End the word after a space: parsers that (wrongly) put a space between two
+            # encoded words then double one rather than split a name.
+            end = space + 1
+        words.append(b"=?utf-8?b?" + base64.b64encode(data[start:end]) + b"?=")
+        start = end
+    return words
 
 
 def compose(message: Message, settings: Settings) -> Outgoing:
@@ -69,7 +115,7 @@ def compose(message: Message, settings: Settings) -> Outgoing:
         ]
         filename = "invite.ics" if method == "REQUEST" else "cancel.ics"
         attachment = [
-            b"Content-Type: application/ics",
+            f'Content-Type: application/ics; name="{filename}"'.encode(),
             b"Content-Transfer-Encoding: base64",
             f'Content-Disposition: attachment; filename="{filename}"'.encode(),
         ]
@@ -82,10 +128,11 @@ def compose(message: Message, settings: Settings) -> Outgoing:
         b"MIME-Version: 1.0",
         _subject_line(subject),
         from_line,
-        b"To: " + formataddr((_one_line(message.to_name), _address(message)), "utf-8").encode(),
-        b"Date: " + formatdate(usegmt=True).encode(),
+        _address_line("To", _one_line(message.to_name), _address(message)),
+        b"Date: " + format_datetime(datetime.now(UTC).replace(microsecond=0)).encode(),
         b"Message-ID: " + identifier.encode(),
         b"Content-Language: " + language_of(message.language).encode(),
+        b"Auto-Submitted: auto-generated",
     ]
     return Outgoing(
         sender=sender[1],
