@@ -4,7 +4,7 @@ Each sweep is idempotent and safe with two beats: participation rows are locked 
 concurrent sweep, and every email has a unique key (one reminder per SEQUENCE).
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,9 @@ from shared.workflow import DossierStatus, ParticipationStatus
 ACTOR = "scheduler"
 BATCH = 500
 HORIZON = timedelta(days=31)  # reminder delays are at most 30 days
+# A response reminder needs the invitation to have gone out at least its lead before it, and
+# never needs more than this (see invited_well_before).
+MOST_FRESH = timedelta(hours=24)
 P = ParticipationStatus
 
 
@@ -72,6 +75,13 @@ def _remind(
     return True
 
 
+def invited_well_before(invited_at: datetime, reminder_at: datetime, lead: timedelta) -> bool:
+    """The invitation went out well before the reminder's time: at least the reminder's lead
+    (the time it leaves before the deadline; at most a day) before it. Otherwise the candidate
+    would read "we have not received your answer" hours after the invitation itself."""
+    return invited_at <= reminder_at - min(lead, MOST_FRESH)
+
+
 def send_reminders(*, publish: Publish) -> int:
     """Remind unanswered invitations before their deadline, and attendees before the trial;
     returns how many reminders were queued."""
@@ -86,6 +96,10 @@ def send_reminders(*, publish: Publish) -> int:
             hours = timedelta(hours=participation.trial.response_reminder_hours)
             if not hours or participation.response_deadline - hours > now:
                 continue
+            if not invited_well_before(
+                participation.created_at, participation.response_deadline - hours, hours
+            ):
+                continue  # the invitation itself is still fresh: no "we have not heard"
             key = f"response_reminder:{participation.id}:{participation.sequence}"
             if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
                 continue  # already reminded: issue no new links

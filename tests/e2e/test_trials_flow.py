@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 import icalendar
 import pytest
+from sqlalchemy import update
 
+from shared.db import session_scope
+from shared.models import Participation
 from tests.e2e.slice import post
 from tests.mailbox import Mailbox, Received
 from tests.stack import Stack
@@ -358,6 +361,13 @@ def test_reminders_go_out_once_with_two_beats(
         attending = dossiers[0]["candidate"]["email"]
         accept = _links(invitations[attending].message)[0]
         httpx.post(accept, data={"action": "answer_invitation", "answer": "accept"})
+        # No reminder an hour after the invitation itself: it went out days ago.
+        with session_scope() as session:
+            session.execute(
+                update(Participation)
+                .where(Participation.trial_id == uuid.UUID(trial["id"]))
+                .values(created_at=datetime.now(UTC) - timedelta(days=3))
+            )
         time.sleep(6)  # a dozen sweeps by two beats
         invited, attended = dossiers[1], dossiers[0]
         kinds = {

@@ -27,6 +27,16 @@ def _pass_deadline(trial_id: str) -> None:
         )
 
 
+def _invited_ago(trial_id: str, ago: timedelta) -> None:
+    """The invitations went out `ago`."""
+    with session_scope() as session:
+        session.execute(
+            update(Participation)
+            .where(Participation.trial_id == uuid.UUID(trial_id))
+            .values(created_at=utcnow() - ago)
+        )
+
+
 def _states(client: Any, hr: dict[str, str], trial_id: str) -> list[str]:
     items = client.get(f"/api/v1/trials/{trial_id}/participations", headers=hr).json()["items"]
     return sorted(p["status"] for p in items)
@@ -101,6 +111,7 @@ def test_reminders_once_per_sequence(client: Any, build: Any, hr: dict[str, str]
     deadline = (utcnow() + timedelta(hours=2)).isoformat()
     trial = build.written_trial(job, starts_at=soon, response_deadline=deadline)
     build.invite(trial, invited, attending)
+    _invited_ago(trial["id"], timedelta(days=3))
     with session_scope() as session:
         session.execute(
             update(Participation)
@@ -116,3 +127,53 @@ def test_reminders_once_per_sequence(client: Any, build: Any, hr: dict[str, str]
     with session_scope() as session:
         kinds = list(session.scalars(select(Message.kind).where(Message.kind.like("%reminder"))))
     assert kinds == ["response_reminder"]
+
+
+def _reminders() -> list[str]:
+    with session_scope() as session:
+        return [
+            str(m.context["candidate_name"])
+            for m in session.scalars(select(Message).where(Message.kind == "response_reminder"))
+        ]
+
+
+def test_no_response_reminder_right_after_the_invitation(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    """A trial whose answer deadline is within the reminder's lead (48 h): an invitation sent
+    now would be followed at once by "we have not received your answer"."""
+    job = build.job()
+    fresh = build.dossier(job, candidate=build.candidate(first_name="Fresh"))
+    trial = build.written_trial(
+        job,
+        starts_at=(utcnow() + timedelta(days=5)).isoformat(),
+        response_deadline=(utcnow() + timedelta(hours=30)).isoformat(),
+    )
+    build.invite(trial, fresh)
+
+    assert send_reminders(publish=_no_publish) == 0
+    _invited_ago(trial["id"], timedelta(hours=23))  # 5 h before the reminder's time (-18 h)
+    assert send_reminders(publish=_no_publish) == 0, "less than a day before the reminder"
+    assert _reminders() == []
+
+    _invited_ago(trial["id"], timedelta(hours=43))  # a day before the reminder's time
+    assert send_reminders(publish=_no_publish) == 1
+    [name] = _reminders()
+    assert name.startswith("Fresh")
+
+
+def test_a_short_lead_needs_only_that_long(client: Any, build: Any, hr: dict[str, str]) -> None:
+    """With a 3-hour reminder, an invitation 3 hours before the reminder's time is well before."""
+    job = build.job()
+    dossier = build.dossier(job)
+    trial = build.written_trial(
+        job,
+        starts_at=(utcnow() + timedelta(days=5)).isoformat(),
+        response_deadline=(utcnow() + timedelta(hours=2)).isoformat(),
+        response_reminder_hours=3,
+    )
+    build.invite(trial, dossier)
+    _invited_ago(trial["id"], timedelta(hours=3))  # 2 h before the reminder's time (-1 h)
+    assert send_reminders(publish=_no_publish) == 0
+    _invited_ago(trial["id"], timedelta(hours=4, minutes=1))
+    assert send_reminders(publish=_no_publish) == 1
