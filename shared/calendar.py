@@ -33,7 +33,9 @@ class TrialEvent:
     uid: str  # stable per participation, e.g. "3f0c...@recrue"
     sequence: int  # 0 for first invite, raised on each update
     summary: str
-    description: str  # the trial's extra information ("bring your laptop")
+    # What the event says: the trial's information ("bring your laptop"), and in an invitation
+    # the candidate's own link, deadline and HR contact (services/scheduler/invitations.py).
+    description: str
     location: str
     starts_at: datetime  # timezone-aware (any tz)
     duration: timedelta
@@ -44,6 +46,7 @@ class TrialEvent:
     attendee_name: str
     stamp: datetime  # aware, used for DTSTAMP (passed in so the builder stays pure)
     cancelled: bool = False
+    url: str = ""  # the candidate's page about this trial (URL), if they have one
 
 
 def build_request(event: TrialEvent) -> bytes:
@@ -142,8 +145,9 @@ def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
         if _is_first_occurrence(local_start) and _is_first_occurrence(local_end):
             zone_lines = _vtimezone_lines(event.timezone, local_start.year)
 
-    # What is the candidate's own (SEQUENCE and DTSTAMP repeat across a block of invitations);
-    # the rest is the same for everyone invited to the trial.
+    # What is the candidate's own (SEQUENCE and DTSTAMP repeat across a block of invitations):
+    # UID, ATTENDEE, DESCRIPTION (their link) and URL; the rest is the same for everyone
+    # invited to the trial.
     own = icalendar.Event()
     own.add("uid", event.uid)
     own.add(
@@ -163,7 +167,6 @@ def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
             start_utc=start_utc,
             end_utc=end_utc,
             summary=event.summary,
-            description=event.description,
             location=event.location,
             status=status,
             organizer_email=event.organizer_email,
@@ -180,6 +183,9 @@ def _build(event: TrialEvent, *, method: str, status: str) -> bytes:
             # DTSTAMP is written to the second: the same line for a whole block of invitations.
             _line("dtstamp", event.stamp.astimezone(UTC).replace(microsecond=0)),
             _inner_lines(own),
+            # An empty DESCRIPTION is not written at all: libical rejects the empty property.
+            _text_line("DESCRIPTION", event.description) if event.description.strip() else b"",
+            _folded(b"URL:" + event.url.encode()) if event.url else b"",
             trial,
             b"END:VEVENT\r\nEND:VCALENDAR\r\n",
         )
@@ -197,7 +203,6 @@ class _Trial:
     start_utc: datetime
     end_utc: datetime
     summary: str
-    description: str
     location: str
     status: str
     organizer_email: str
@@ -216,15 +221,37 @@ def _trial_lines(trial: _Trial) -> bytes:
         vevent.add("dtstart", trial.start_utc.astimezone(zone))
         vevent.add("dtend", trial.end_utc.astimezone(zone))
     vevent.add("summary", trial.summary)
-    # An empty DESCRIPTION or LOCATION is not written at all: libical rejects the empty property.
-    if trial.description.strip():
-        vevent.add("description", trial.description)
+    # An empty LOCATION is not written at all: libical rejects the empty property.
     if trial.location.strip():
         vevent.add("location", trial.location)
     vevent.add("status", trial.status)
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(trial.organizer_email, trial.organizer_name))
     return _inner_lines(vevent)
+
+
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"})
+
+
+def _text_line(name: str, value: str) -> bytes:
+    """A TEXT property written per candidate, without icalendar (a bulk invitation writes
+    thousands): escaped and folded as RFC 5545 says (3.3.11, 3.1)."""
+    text = value.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_ESCAPES)
+    return _folded(f"{name}:{text}".encode())
+
+
+def _folded(line: bytes) -> bytes:
+    """A content line folded into lines of at most 75 octets, never inside a UTF-8 character."""
+    parts = []
+    start, size = 0, 75
+    while len(line) - start > size:
+        end = start + size
+        while line[end] & 0xC0 == 0x80:  # a continuation byte: fold before its character
+            end -= 1
+        parts.append(line[start:end])
+        start, size = end, 74  # the continuation's leading space counts
+    parts.append(line[start:])
+    return b"\r\n ".join(parts) + b"\r\n"
 
 
 @lru_cache(maxsize=1024)

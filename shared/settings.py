@@ -38,6 +38,8 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="messages per second across all notifiers; 0: no limit"
     )
     mail_from: str = "Recrue RH <rh@recrue.local>"
+    # Whom candidates may ask, as calendar events say it: MAIL_FROM's address when unset.
+    hr_contact: str = ""
     mail_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""  # required outside SQLite: see shared/secret_key.py

@@ -13,28 +13,48 @@ from sqlalchemy.orm import joinedload
 
 from shared import links
 from shared.calendar import TrialEvent, build_cancel, build_request
+from shared.emails.calendar_text import LinkKind, event_description
 from shared.messages import Email, queue_messages
 from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.settings import get_settings
 from shared.tasks import CalendarChange, SendCalendars
+from shared.workflow import ParticipationStatus
 
 log = logging.getLogger(__name__)
 ACTOR = "scheduler"
 
 
-def trial_event(participation: Participation) -> TrialEvent:
-    """The calendar event of one participation at its current SEQUENCE."""
+def trial_event(
+    participation: Participation,
+    *,
+    link: str | None = None,
+    link_kind: LinkKind | None = None,
+    until: datetime | None = None,
+) -> TrialEvent:
+    """The calendar event of one participation at its current SEQUENCE. Its DESCRIPTION says
+    the trial's information, then the candidate's `link` (to answer, or to change their slot;
+    working `until`) and the HR contact, in the candidate's language; URL is that link."""
     settings = get_settings()
     trial = participation.trial
     candidate = participation.dossier.candidate
     organizer_name, organizer_email = parseaddr(settings.mail_from)
     assert participation.starts_at is not None
+    description = event_description(
+        language=candidate.language,
+        info=trial.info,
+        contact=settings.hr_contact or organizer_email,
+        timezone=trial.timezone,
+        link=link,
+        link_kind=link_kind,
+        until=until,
+    )
     return TrialEvent(
         uid=participation.calendar_uid,
         sequence=participation.sequence,
         summary=f"{trial.title} – {trial.job.title}",
-        description=trial.info,
+        description=description,
+        url=link or "",
         location=trial.location,
         starts_at=participation.starts_at,
         duration=participation.duration,
@@ -89,7 +109,10 @@ def link_for(tokens: list[dict[str, Any]], participation: Participation, purpose
 
 def answer_links(tokens: list[dict[str, Any]], participation: Participation) -> dict[str, str]:
     """Accept and decline links for a fixed-time invitation (one page, two answers)."""
-    page = link_for(tokens, participation, links.ANSWER_INVITATION)
+    return _answers(link_for(tokens, participation, links.ANSWER_INVITATION))
+
+
+def _answers(page: str) -> dict[str, str]:
     return {"accept_link": f"{page}?answer=accept", "decline_link": f"{page}?answer=decline"}
 
 
@@ -155,6 +178,24 @@ def _kind(participation: Participation, purpose: str) -> str:
     return "trial_invitation"
 
 
+_UPDATES = ("postponement", "trial_changed")
+
+
+def _may_answer(participation: Participation) -> bool:
+    """A fixed-time invitation still waiting for its answer, before the deadline."""
+    return (
+        participation.status == ParticipationStatus.INVITED
+        and participation.slot_id is None
+        and not participation.trial.uses_slots
+        and _answers_until(participation) > utcnow()
+    )
+
+
+def _may_change_slot(participation: Participation) -> bool:
+    """A booked slot, which its page can still change (until the deadline)."""
+    return participation.slot_id is not None and _answers_until(participation) > utcnow()
+
+
 def _message_key(kind: str, participation: Participation) -> str:
     """Once per SEQUENCE of the participation's calendar."""
     return f"{kind}:{participation.id}:{participation.sequence}"
@@ -171,16 +212,27 @@ def _calendar_email(
     the links it carries are added to `tokens`."""
     context = trial_context(participation)
     method: str | None = "REQUEST"
+    # The candidate's link, in the email and in the event it puts in their calendar.
+    link: str | None = None
+    link_kind: LinkKind | None = None
+    until: datetime | None = None
+    if kind == "trial_invitation" or (kind in _UPDATES and _may_answer(participation)):
+        link, link_kind = link_for(tokens, participation, links.ANSWER_INVITATION), "answer"
+        until = participation.response_deadline
+        context.update(_answers(link))
+    elif kind in (*_UPDATES, "booking_confirmation") and _may_change_slot(participation):
+        # Not a slot given at the deadline: nothing left to change.
+        link, link_kind = link_for(tokens, participation, links.BOOK_SLOT), "change"
+        until = _answers_until(participation)
+        context["change_link"] = link
     if kind == "cancellation":
         method = "CANCEL"
         context["reason"] = event.reason
         if event.ending:
             context["ending"] = event.ending
         if participation.starts_at is None:
-            method = None  # never booked: there is no calendar entry to remove
-            context["starts_at"] = _local(
-                participation.trial.starts_at, ZoneInfo(participation.trial.timezone)
-            )
+            # Never booked: no calendar entry to remove, and no time of theirs to name.
+            method = None
     elif kind == "trial_changed":
         context["changed"] = event.changed or []
         context["reason"] = event.reason
@@ -188,19 +240,16 @@ def _calendar_email(
         zone = ZoneInfo(participation.trial.timezone)
         context["old_starts_at"] = _local(event.previous_starts_at, zone) or context["starts_at"]
         context["reason"] = event.reason
-    elif kind == "booking_confirmation":
-        if _answers_until(participation) > utcnow():  # not a slot given at the deadline
-            context["change_link"] = link_for(tokens, participation, links.BOOK_SLOT)
     elif kind == "slot_booking_invitation":
         method = None
         context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)
-    else:
-        context.update(answer_links(tokens, participation))
     ics = None
     if method == "CANCEL":
         ics = build_cancel(trial_event(participation)).decode()
     elif method == "REQUEST":
-        ics = build_request(trial_event(participation)).decode()
+        ics = build_request(
+            trial_event(participation, link=link, link_kind=link_kind, until=until)
+        ).decode()
     return Email(
         kind=kind,
         idempotency_key=key,

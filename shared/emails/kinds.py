@@ -158,7 +158,9 @@ _ALL = [
         "postponement",
         "A trial moved to a new time, with the updated calendar invitation.",
         ("job_title", "trial_title", "old_starts_at", "starts_at", "timezone", "duration_minutes"),
-        ("location", "reason", *_CALENDAR),
+        # The answer links while a fixed-time invitation awaits its answer; `change_link` for
+        # a booked slot.
+        ("location", "reason", "response_deadline", *_ANSWER, "change_link", *_CALENDAR),
         _TRIAL
         | {
             "calendar_attached": True,
@@ -175,7 +177,7 @@ _ALL = [
         "updated calendar invitation. `changed` lists the fields: title, location, "
         "duration_minutes, info.",
         ("job_title", "trial_title", "starts_at", "timezone", "duration_minutes", "changed"),
-        ("location", "info", "reason", *_CALENDAR),
+        ("location", "info", "reason", "response_deadline", *_ANSWER, "change_link", *_CALENDAR),
         _TRIAL
         | _PLACE
         | {
@@ -189,10 +191,11 @@ _ALL = [
     _kind(
         "cancellation",
         "A trial was cancelled, with the calendar cancellation.",
-        ("job_title", "trial_title", "starts_at", "timezone"),
+        ("job_title", "trial_title", "timezone"),
         # `ending`: the participation ended otherwise (declined, dossier_rejected,
         # dossier_withdrawn, dossier_failed): the email says so instead of "cancelled".
-        ("reason", "ending", *_CALENDAR),
+        # No `starts_at`: an oral trial's slot never booked, no time to name.
+        ("starts_at", "reason", "ending", *_CALENDAR),
         _TRIAL
         | {
             "calendar_attached": True,
