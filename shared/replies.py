@@ -17,7 +17,9 @@ the email's From is the same address (both case-insensitive). What it does:
   `calendar_reply_outdated` (the candidate answered an invitation that has since changed).
 
 Anything else (auto-replies, unrelated mail, malformed calendars, another UID, a forged sender)
-is ignored: left where it is, and counted in `recrue_calendar_replies_total{outcome=...}`.
+is ignored: left where it is. Every email read is counted by outcome in the database
+(`calendar_reply_counts`), which the API's /metrics exports as
+`recrue_calendar_replies_total{outcome=...}`: the processes that read them expose nothing.
 A notice is written once per participation, SEQUENCE and answer, so the same email read twice
 (two beats, a crash before it was moved) changes nothing more.
 """
@@ -35,22 +37,17 @@ from email.utils import getaddresses
 from typing import Any
 
 import icalendar
-from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 
 from shared import answers, history
 from shared.answers import Answer, Result
-from shared.models import Dossier, HistoryEntry, Participation
+from shared.db import session_scope
+from shared.models import CalendarReplyCount, Dossier, HistoryEntry, Participation
 from shared.outbox import Publish, unit_of_work
 
 log = logging.getLogger(__name__)
-
-REPLIES = Counter(
-    "recrue_calendar_replies",
-    "Emails read as calendar answers (iTIP REPLY/COUNTER), by outcome",
-    ["outcome"],
-)
 
 _UID = re.compile(r"^([0-9a-fA-F-]{36})@recrue$")
 _CALENDAR_TYPES = frozenset({"text/calendar", "application/ics", "text/x-vcalendar"})
@@ -227,10 +224,10 @@ def _with_sender(
 
 def ingest(raw: bytes, *, publish: Publish) -> Outcome:
     """Read one email and apply its calendar answer; returns what came of it (Unreadable if
-    the input is no email). Counted in `recrue_calendar_replies_total`."""
+    the input is no email). Counted by outcome (`count`)."""
     found = read(raw)
     outcome = found if isinstance(found, Outcome) else _apply(found, publish)
-    REPLIES.labels(outcome=outcome.value).inc()
+    count(outcome.value)
     if isinstance(found, Reply):
         log.info(
             "calendar %s %s for %s from %s (%s): %s",
@@ -244,6 +241,29 @@ def ingest(raw: bytes, *, publish: Publish) -> Outcome:
     else:
         log.info("email ignored: %s", outcome)
     return outcome
+
+
+def count(outcome: str) -> None:
+    """One more email read with this outcome, in `calendar_reply_counts` (the API's /metrics
+    exports it). Best effort: a database that does not answer loses the count, with a warning,
+    and does not make an ignored email fail."""
+    try:
+        with session_scope() as session:
+            added = (
+                update(CalendarReplyCount)
+                .where(CalendarReplyCount.outcome == outcome)
+                .values(count=CalendarReplyCount.count + 1)
+            )
+            if not session.execute(added).rowcount:  # type: ignore[attr-defined]
+                # The outcome's first email: its row. Two first emails at once: one of the
+                # INSERTs fails on the key, and that process adds its one instead.
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(CalendarReplyCount).values(outcome=outcome, count=1))
+                except SQLAlchemyError:
+                    session.execute(added)
+    except SQLAlchemyError as exc:
+        log.warning("calendar answer not counted (%s): %s", outcome, exc)
 
 
 def _apply(reply: Reply, publish: Publish) -> Outcome:

@@ -159,7 +159,7 @@ def _ingest(raw: bytes, publish: Publish) -> replies.Outcome | None:
         raise
     except Exception:
         log.exception("an email of the replies mailbox could not be applied; left there")
-        replies.REPLIES.labels(outcome="error").inc()
+        replies.count("error")
         return None
 
 

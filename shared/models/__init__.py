@@ -13,6 +13,7 @@ from shared.models.job import Job
 from shared.models.message import Message
 from shared.models.note import Note
 from shared.models.outbox import OutboxEvent
+from shared.models.reply_count import CalendarReplyCount
 from shared.models.stored_file import StoredFile
 from shared.models.trial import Participation, Slot, Trial
 
@@ -20,6 +21,7 @@ __all__ = [
     "ApiKey",
     "Application",
     "Base",
+    "CalendarReplyCount",
     "Candidate",
     "CandidateToken",
     "Dossier",

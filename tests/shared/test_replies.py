@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from shared import replies
 from shared.db import session_scope
-from shared.models import HistoryEntry, Participation, utcnow
+from shared.models import CalendarReplyCount, HistoryEntry, Participation, utcnow
 from shared.replies import Outcome
 from tests.itip import PRODIDS, Answer, auto_reply, email_of, malformed
 from tests.replies_flow import accepted_slot, invited, participation_of
@@ -181,8 +181,10 @@ def test_what_is_ignored(client: Any, build: Any, hr: dict[str, str]) -> None:
     job, dossier, candidate, p = invited(build, client, hr)
     uid = f"{p['id']}@recrue"
 
-    def counted(outcome: str) -> float:
-        return replies.REPLIES.labels(outcome=outcome)._value.get()  # type: ignore[no-any-return]
+    def counted(outcome: str) -> int:
+        with session_scope() as session:
+            row = session.get(CalendarReplyCount, outcome)
+            return row.count if row else 0
 
     forged_before = counted("wrong_sender")
     forged = Answer(
@@ -222,3 +224,27 @@ def test_read_unfolds_and_decodes_every_shape() -> None:
         assert (found.uid, found.sequence, found.partstat) == (answer.uid, 3, "TENTATIVE")
         assert found.attendee == found.sender == "elise.dupont@example.org"
         assert found.client == PRODIDS[client_name]
+
+
+def test_the_api_exports_what_every_reader_counted(
+    client: Any, build: Any, hr: dict[str, str]
+) -> None:
+    """The answers are read by the scheduler's poll or `recrue ingest-mail`, which nothing
+    scrapes: the counts are in the database, and the API's /metrics reads them at scrape time."""
+    job, dossier, candidate, p = invited(build, client, hr)
+    before = client.get("/metrics").text
+    assert 'recrue_calendar_replies_total{outcome="accepted"} 0.0' in before
+    assert 'recrue_calendar_replies_total{outcome="wrong_sender"} 0.0' in before
+
+    answer = Answer(uid=f"{p['id']}@recrue", sequence=p["sequence"], email=candidate["email"])
+    assert _ingest(email_of(answer, "outlook")) == Outcome.ACCEPTED
+    assert _ingest(email_of(answer, "outlook")) == Outcome.UNCHANGED  # read again
+    assert _ingest(auto_reply()) == Outcome.NOT_CALENDAR
+    assert _ingest(auto_reply()) == Outcome.NOT_CALENDAR
+
+    exported = client.get("/metrics").text
+    assert 'recrue_calendar_replies_total{outcome="accepted"} 1.0' in exported
+    assert 'recrue_calendar_replies_total{outcome="unchanged"} 1.0' in exported
+    assert 'recrue_calendar_replies_total{outcome="not_calendar"} 2.0' in exported
+    assert 'recrue_calendar_replies_total{outcome="wrong_sender"} 0.0' in exported
+    assert exported.count("# TYPE recrue_calendar_replies_total counter") == 1

@@ -9,13 +9,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.errors import Unauthorized, problem
 from shared.celery_app import make_celery
-from shared.db import get_engine
+from shared.db import get_engine, session_scope
+from shared.models import CalendarReplyCount
+from shared.replies import Outcome
 from shared.settings import get_settings
 
 router = APIRouter(tags=["operations"])
@@ -93,4 +98,34 @@ def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
         expected = settings.metrics_token.encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
             raise Unauthorized("metrics need Authorization: Bearer <METRICS_TOKEN>")
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(
+        generate_latest() + generate_latest(_FROM_DATABASE), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+class _CalendarReplies(Collector):
+    """`recrue_calendar_replies_total{outcome}`: the emails read as calendar answers, counted
+    in the database by the process that read them (the scheduler's poll, `recrue
+    ingest-mail`), read at scrape time. Every outcome is exported, 0 until its first email;
+    without the database, the family is left out (and logged) rather than the scrape failed."""
+
+    def collect(self) -> list[CounterMetricFamily]:
+        try:
+            with session_scope() as session:
+                query = select(CalendarReplyCount.outcome, CalendarReplyCount.count)
+                rows = {outcome: count for outcome, count in session.execute(query)}
+        except SQLAlchemyError as exc:
+            log.warning("calendar answers not exported: %s", exc)
+            return []
+        family = CounterMetricFamily(
+            "recrue_calendar_replies",
+            "Emails read as calendar answers (iTIP REPLY/COUNTER), by outcome",
+            labels=["outcome"],
+        )
+        for outcome in sorted({*(o.value for o in Outcome), "error", *rows}):
+            family.add_metric([outcome], rows.get(outcome, 0))
+        return [family]
+
+
+_FROM_DATABASE = CollectorRegistry(auto_describe=False)
+_FROM_DATABASE.register(_CalendarReplies())
