@@ -91,7 +91,14 @@ def assert_invitation(message: EmailMessage, participation_id: str, attendee: st
     assert str(event["ORGANIZER"]).startswith("mailto:")
     assert event["ATTENDEE"].params["RSVP"] == "TRUE"
     assert str(event["ATTENDEE"]) == f"mailto:{attendee}"
-    assert str(event["DESCRIPTION"]) == "Apportez un stylo."
+    # The event carries the trial's information, then the candidate's own answer page, which
+    # is the page of the email's links, and URL is that page.
+    description = str(event["DESCRIPTION"])
+    assert description.startswith("Apportez un stylo.\n\n"), description
+    page = str(event["URL"])
+    assert f"Pour accepter ou refuser cette invitation\xa0: {page}" in description
+    text = parts[0].get_content()
+    assert f"{page}?answer=accept" in text and f"{page}?answer=decline" in text
     [vtimezone] = calendar.walk("VTIMEZONE")
     assert vtimezone.subcomponents and all("RRULE" in p for p in vtimezone.subcomponents)
     # The VTIMEZONE itself, not just the TZID's name, gives 10:00 local = 08:00 UTC.
