@@ -20,11 +20,11 @@ ACCEPTED = "PDF, Word (.doc, .docx), OpenDocument text, RTF, PNG, JPEG"
 
 
 class TooLarge(DomainError):
-    status, slug, title = 413, "too-large", "File too large"
+    status, slug = 413, "too-large"
 
 
 class UnsupportedType(DomainError):
-    status, slug, title = 415, "unsupported-type", "Unsupported file type"
+    status, slug = 415, "unsupported-media-type"
 
 
 def sniff(head: bytes, data: bytes) -> str | None:

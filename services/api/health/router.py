@@ -78,7 +78,7 @@ def readyz() -> JSONResponse | dict[str, object]:
             if error:
                 log.warning("readyz: %s unreachable: %s", name, error)
         failing = {name: "unreachable" for name, error in checks.items() if error}
-        return problem(503, "not-ready", "Not ready", "a dependency is unreachable", checks=failing)
+        return problem("not-ready", f"unreachable: {', '.join(sorted(failing))}", checks=failing)
     return {"status": "ready", "checks": {name: "ok" for name in checks}}
 
 
