@@ -241,7 +241,10 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             return problem("not-found", f"no route {request.url.path}", headers=headers)
         if exc.status_code == 405:
-            allowed = headers.get("Allow", "")
+            from services.api.openapi import allowed_methods
+
+            allowed = ", ".join(allowed_methods(request.app, request.url.path))
+            headers["Allow"] = allowed
             detail = f"{request.method} is not allowed on {request.url.path}"
             return problem(
                 "method-not-allowed",

@@ -1,12 +1,22 @@
 """Schema pieces shared by several resources."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 
@@ -33,6 +43,36 @@ def _two_places(value: Decimal) -> Decimal:
 
 # Scores, weights and maxima go out with their two decimals, whether just written or read back.
 Points = Annotated[Decimal, AfterValidator(_two_places)]
+
+# A two-decimal number coming in: a JSON number, or a decimal string of digits ("12.5").
+DECIMAL_TEXT = r"^[0-9]{1,9}(\.[0-9]{1,2})?$"
+
+
+def _json_decimal(value: Any) -> Any:
+    if isinstance(value, bool) or (
+        isinstance(value, str) and not re.fullmatch(DECIMAL_TEXT, value)
+    ):
+        raise PydanticCustomError(
+            "decimal_type", "must be a number with at most two decimals, or such a number as text"
+        )
+    return value
+
+
+def two_decimals(
+    *, ge: float | None = None, gt: float | None = None, le: float | None = None
+) -> Any:
+    """The type of a two-decimal input (a score, a weight) within bounds, stated in the
+    OpenAPI as JSON Schema states them: multipleOf 0.01 and the bounds on a number; a string
+    of digits with at most two decimals (whose bounds the description gives)."""
+    bounds = {"minimum": ge, "exclusiveMinimum": gt, "maximum": le}
+    number: dict[str, Any] = {"type": "number", "multipleOf": 0.01}
+    number.update({key: value for key, value in bounds.items() if value is not None})
+    return Annotated[
+        Decimal,
+        BeforeValidator(_json_decimal),
+        Field(ge=ge, gt=gt, le=le, decimal_places=2),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": DECIMAL_TEXT}]}),
+    ]
 
 
 class Resource(BaseModel):
@@ -84,3 +124,23 @@ class Input(PlainText):
     """A request body: unknown fields are refused so that typos are not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# Cross-field rules, stated in a body's JSON Schema (`model_config = rules(...)`).
+def case(
+    given: tuple[str, ...] = (), absent: tuple[str, ...] = (), **properties: Any
+) -> dict[str, Any]:
+    """A JSON Schema branch: each of `given` is present and not null, each of `absent` is
+    absent or null, and the other `properties` hold."""
+    props: dict[str, Any] = {name: {"type": "null"} for name in absent}
+    props.update({name: {"not": {"type": "null"}} for name in given})
+    props.update(properties)
+    branch: dict[str, Any] = {"properties": props}
+    if given:
+        branch["required"] = list(given)
+    return branch
+
+
+def rules(**keywords: Any) -> ConfigDict:
+    """A model's config adding JSON Schema keywords (`oneOf=[...]`, `allOf=[...]`)."""
+    return ConfigDict(json_schema_extra=keywords)

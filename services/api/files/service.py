@@ -27,6 +27,18 @@ class UnsupportedType(DomainError):
     status, slug = 415, "unsupported-media-type"
 
 
+# What sniff may find: the media types a stored file is served with.
+MEDIA_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/rtf",
+    "image/png",
+    "image/jpeg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+)
+
+
 def sniff(head: bytes, data: bytes) -> str | None:
     """The content type the bytes really are (not what the client claims), if accepted."""
     if head.startswith(b"%PDF-"):
