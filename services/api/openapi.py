@@ -15,6 +15,7 @@ completes the document once it is generated:
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import email_validator
 import fastapi.routing
 from fastapi import FastAPI, params
 from fastapi.dependencies.models import Dependant
@@ -22,6 +23,7 @@ from fastapi.routing import APIRoute
 
 from services.api.errors import PROBLEM_JSON, PROBLEMS, TYPE_PREFIX
 from services.api.idempotency import KEY_PATTERN_TEXT, MAX_KEY, WRITES
+from services.api.schemas import NO_NUL, NOT_BLANK
 
 DESCRIPTIONS = {
     400: "The body could not be parsed at all (nested too deep)",
@@ -275,9 +277,16 @@ def _complete_operation(route: Any, method: str, operation: dict[str, Any]) -> N
     operation["responses"] = dict(sorted(responses.items()))
 
 
-# No text coming in may hold a NUL character (PostgreSQL cannot store one): every request text
-# says so in its schema, unless a pattern, format or enum already narrows it.
-NO_NUL = "^[^\\u0000]*$"
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" for c in word)
+
+
+# email-validator refuses addresses at special-use domains (no mail can reach them).
+SPECIAL_USE_DOMAINS = (
+    "(^|[@.])("
+    + "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+    + ")\\.?$"
+)
 
 
 def _no_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
@@ -295,7 +304,10 @@ def _no_nul(schema: Any, components: dict[str, Any], seen: set[str]) -> None:
             _no_nul(components.get(name), components, seen)
         return
     if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(schema):
-        schema["pattern"] = NO_NUL
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL
+    if schema.get("format") == "email" and "not" not in schema:
+        schema["not"] = {"pattern": SPECIAL_USE_DOMAINS}
+        schema.setdefault("description", "not at a special-use domain (.test, .invalid...)")
     if schema.get("type") == "object" and schema.get("additionalProperties", None) is True:
         schema.setdefault("propertyNames", {"pattern": NO_NUL})
     for key, value in schema.items():

@@ -32,9 +32,19 @@ CampaignQuery = Annotated[str | None, Query(max_length=100)]
 
 # Times go out in UTC, whatever offset they came in with.
 UTCDateTime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def _iso_text(value: Any) -> Any:
+    """A time or a date comes as ISO 8601 text, as the OpenAPI says (`format: date-time`), not
+    as a number of seconds since 1970."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("iso_text", "must be ISO 8601 text")
+    return value
+
+
 # Times come in with an offset and are kept in UTC from there on, so that nothing stored or
 # echoed (booking windows, history entries) keeps the client's offset.
-AwareUTC = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+AwareUTC = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_to_utc)]
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -83,6 +93,17 @@ class Resource(BaseModel):
     id: uuid.UUID
     created_at: UTCDateTime
     updated_at: UTCDateTime
+
+
+# No text coming in may hold a NUL character (PostgreSQL cannot store one): every request text
+# says so in its schema (services.api.openapi), unless a pattern, format or enum narrows it.
+NO_NUL = "^[^\\u0000]*$"
+# Request bodies strip the spaces around texts (`Input`): a text that must not be empty must
+# hold something else than spaces (Unicode White_Space, as pydantic strips them) and NULs.
+_SPACES = (
+    "\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+NOT_BLANK = f"^[^\\u0000]*[^{_SPACES}\\u0000][^\\u0000]*$"
 
 
 # Levels of objects and arrays one field of a request body may nest (a free-form `profile`

@@ -2,7 +2,7 @@ import uuid
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.api.schemas import Input, Points, case, rules, two_decimals
+from services.api.schemas import NOT_BLANK, Input, Points, case, rules, two_decimals
 
 
 class ResultInput(Input):
@@ -38,7 +38,7 @@ class GlobalScoreInput(Input):
     model_config = rules(
         anyOf=[
             case(absent=("score",)),
-            case(("score", "reason"), reason={"type": "string", "pattern": "\\S"}),
+            case(("score", "reason"), reason={"type": "string", "pattern": NOT_BLANK}),
         ]
     )
 
