@@ -4,7 +4,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from pydantic import (
@@ -14,10 +14,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     WithJsonSchema,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -85,6 +87,36 @@ def two_decimals(
     ]
 
 
+T = TypeVar("T")
+
+
+def _refuse_null(value: object) -> object:
+    if value is None:
+        raise PydanticCustomError("not_null", "may be left out, but not null")
+    return value
+
+
+class _NoNullInSchema:
+    """The JSON schema of an `Omittable` field: its type, without the null branch."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        branches = [b for b in json_schema.get("anyOf", []) if b.get("type") != "null"]
+        if len(branches) == 1:
+            json_schema.pop("anyOf")
+            json_schema.update(branches[0])
+        elif branches:
+            json_schema["anyOf"] = branches
+        return json_schema
+
+
+# A field of a PATCH that may be left out (unchanged) but not emptied: an explicit null is a
+# 422 naming the field, and the schema gives it no null type.
+Omittable = Annotated[T | None, BeforeValidator(_refuse_null), _NoNullInSchema()]
+
+
 class Resource(BaseModel):
     """What every resource carries."""
 
@@ -141,10 +173,22 @@ class PlainText(BaseModel):
         return plain_text(value)
 
 
+def _no_null_default(schema: dict[str, Any]) -> None:
+    """An optional field that cannot be null shows no `default: null` (left out: unchanged)."""
+    for field in schema.get("properties", {}).values():
+        nullable = field.get("type") == "null" or any(
+            branch.get("type") == "null" for branch in field.get("anyOf", [])
+        )
+        if "default" in field and field["default"] is None and not nullable:
+            del field["default"]
+
+
 class Input(PlainText):
     """A request body: unknown fields are refused so that typos are not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_no_null_default
+    )
 
 
 # Cross-field rules, stated in a body's JSON Schema (`model_config = rules(...)`).
@@ -163,5 +207,11 @@ def case(
 
 
 def rules(**keywords: Any) -> ConfigDict:
-    """A model's config adding JSON Schema keywords (`oneOf=[...]`, `allOf=[...]`)."""
-    return ConfigDict(json_schema_extra=keywords)
+    """An `Input` model's config adding JSON Schema keywords (`oneOf=[...]`, `allOf=[...]`)
+    to what `Input` says of its schema."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        _no_null_default(schema)
+        schema.update(keywords)
+
+    return ConfigDict(json_schema_extra=extra)

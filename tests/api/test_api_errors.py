@@ -205,3 +205,41 @@ def test_a_database_that_does_not_answer_is_503_to_retry(hr: dict[str, str]) -> 
             assert response.status_code == 503
             assert response.headers["content-type"].startswith("text/html")
             assert response.headers["retry-after"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        ("candidate", "email"),
+        ("candidate", "first_name"),
+        ("candidate", "language"),
+        ("job", "title"),
+        ("job", "status"),
+        ("application", "profile"),
+        ("trial", "location"),
+    ],
+)
+def test_a_null_where_a_field_cannot_be_empty_is_a_422_naming_it(
+    client: Any, build: Any, hr: dict[str, str], resource: str, field: str
+) -> None:
+    job = build.job()
+    paths = {
+        "candidate": lambda: f"/api/v1/candidates/{build.candidate()['id']}",
+        "job": lambda: f"/api/v1/jobs/{job['id']}",
+        "application": lambda: f"/api/v1/applications/{build.application(job)['id']}",
+        "trial": lambda: f"/api/v1/trials/{build.written_trial(job)['id']}",
+    }
+    path = paths[resource]()
+    before = client.get(path, headers=hr).json()
+    answer = client.patch(path, json={field: None}, headers=hr)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert field in answer.text
+    assert client.get(path, headers=hr).json()[field] == before[field], "nothing changed"
+
+
+def test_the_schema_says_which_fields_may_be_null(client: Any) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    candidate = schemas["CandidateUpdate"]["properties"]
+    assert candidate["email"]["type"] == "string" and "default" not in candidate["email"]
+    assert {"type": "null"} in candidate["phone"]["anyOf"], "a phone may be removed"

@@ -6,7 +6,15 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from services.api.candidates.schemas import CandidateCreate, CandidateRef
-from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime, case, rules
+from services.api.schemas import (
+    AwareUTC,
+    Input,
+    Omittable,
+    Resource,
+    UTCDateTime,
+    case,
+    rules,
+)
 
 ApplicationKind = Literal["specific", "spontaneous"]
 ApplicationStatusName = Literal[
@@ -80,7 +88,7 @@ class ApplicationOut(Resource):
 
 class ApplicationUpdate(Input):
     cover_letter: str | None = Field(default=None, max_length=20_000)
-    profile: dict[str, Any] | None = None
+    profile: Omittable[dict[str, Any]] = None
 
     _profile = field_validator("profile")(_bounded_profile)
 

@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from services.api.schemas import Input, Resource
+from services.api.schemas import Input, Omittable, Resource
 
 Language = Literal["fr", "nl", "de", "en"]
 
@@ -17,11 +17,11 @@ class CandidateCreate(Input):
 
 
 class CandidateUpdate(Input):
-    first_name: str | None = Field(default=None, min_length=1, max_length=200)
-    last_name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: EmailStr | None = None
+    first_name: Omittable[str] = Field(default=None, min_length=1, max_length=200)
+    last_name: Omittable[str] = Field(default=None, min_length=1, max_length=200)
+    email: Omittable[EmailStr] = None
     phone: str | None = Field(default=None, max_length=50)
-    language: Language | None = None
+    language: Omittable[Language] = None
 
 
 class CandidateOut(Resource):

@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from services.api.schemas import AwareUTC, Input, Resource, UTCDateTime
+from services.api.schemas import AwareUTC, Input, Omittable, Resource, UTCDateTime
 
 JobStatus = Literal["open", "closed"]
 
@@ -26,12 +26,12 @@ class JobCreate(Input):
 
 
 class JobUpdate(Input):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: Omittable[str] = Field(default=None, min_length=1, max_length=300)
     department: str | None = Field(default=None, max_length=200)
     campaign: str | None = Field(default=None, max_length=100)
     opens_at: AwareUTC | None = None
     closes_at: AwareUTC | None = None
-    status: JobStatus | None = None
+    status: Omittable[JobStatus] = None
 
 
 class JobOut(Resource):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from services.api.schemas import (
     AwareUTC,
     Input,
+    Omittable,
     Points,
     Resource,
     UTCDateTime,
@@ -101,10 +102,10 @@ class TrialCreate(Input):
 class TrialUpdate(Input):
     """Fields that change what candidates were sent: each change updates every invitation."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    location: str | None = Field(default=None, max_length=500)
-    info: str | None = Field(default=None, max_length=5000)
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    title: Omittable[str] = Field(default=None, min_length=1, max_length=300)
+    location: Omittable[str] = Field(default=None, max_length=500)
+    info: Omittable[str] = Field(default=None, max_length=5000)
+    duration_minutes: Omittable[int] = Field(default=None, ge=1, le=24 * 60)
     reason: str | None = Field(default=None, max_length=2000)
 
 
