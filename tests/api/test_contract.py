@@ -305,3 +305,23 @@ def test_by_default_no_origin_is_allowed(client: Any) -> None:
     assert "access-control-allow-origin" not in response.headers
     plain = client.get("/api/v1/jobs", headers={"Origin": ORIGIN})
     assert "access-control-allow-origin" not in plain.headers
+
+
+def test_a_time_given_as_a_number_is_refused(client: Any, hr: dict[str, str]) -> None:
+    # The schema says ISO 8601 text; 0 was read as 1970-01-01 and the job created.
+    job = {"title": "T", "reference": "R", "year": 2026, "opens_at": 0}
+    body = assert_problem(client.post("/api/v1/jobs", json=job, headers=hr), 422)
+    assert body["errors"][0]["field"] == "body.opens_at"
+    assert client.get("/api/v1/jobs", headers=hr).json()["total"] == 0
+
+
+def test_the_schemas_say_what_texts_the_server_refuses(openapi: dict[str, Any]) -> None:
+    import re
+
+    schemas = openapi["components"]["schemas"]
+    reason = schemas["Rejection"]["properties"]["reason"]["pattern"]  # stripped, then >= 1
+    assert re.search(reason, " x ") and not re.search(reason, "\u000b \u3000")
+    assert not re.search(reason, "a\u0000b")
+    email = schemas["CandidateCreate"]["properties"]["email"]["not"]["pattern"]
+    assert re.search(email, "ann@hr.test") and re.search(email, "ann@LOCALHOST")
+    assert not re.search(email, "ann@example.org")
