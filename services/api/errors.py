@@ -29,7 +29,11 @@ TYPE_PREFIX = "urn:recrue:problem:"
 
 # Every kind of problem the API answers with: slug -> (status, title, meaning).
 PROBLEMS: dict[str, tuple[int, str, str]] = {
-    "bad-request": (400, "Bad request", "the body could not be parsed at all (nested too deep)"),
+    "bad-request": (
+        400,
+        "Bad request",
+        "the body could not be parsed at all (malformed multipart, JSON nested too deep)",
+    ),
     "unauthorized": (401, "Unauthorized", "no API key, or an unknown or revoked one"),
     "forbidden": (403, "Forbidden", "the key's role may not do this, or not on this object"),
     "not-found": (404, "Not found", "no such id (named in `detail`), or no such route"),

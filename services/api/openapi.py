@@ -17,7 +17,7 @@ from typing import Any
 
 import email_validator
 import fastapi.routing
-from fastapi import FastAPI, params
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
@@ -26,7 +26,7 @@ from services.api.idempotency import KEY_PATTERN_TEXT, MAX_KEY, WRITES
 from services.api.schemas import NO_NUL, NOT_BLANK
 
 DESCRIPTIONS = {
-    400: "The body could not be parsed at all (nested too deep)",
+    400: "The body could not be parsed at all (malformed multipart, JSON nested too deep)",
     401: "No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
     403: "The key's role may not do this, or not on this object",
     404: "No such id (`detail` names it)",
@@ -201,8 +201,7 @@ def _route_problems(route: Any, method: str, schema_op: dict[str, Any]) -> dict[
     if route.body_field is not None:
         found[413] = DESCRIPTIONS[413]
         found[415] = DESCRIPTIONS[415]
-        if not isinstance(route.body_field.field_info, params.Form):
-            found[400] = DESCRIPTIONS[400]
+        found[400] = DESCRIPTIONS[400]
     if deps.get_session in calls:
         found[503] = DESCRIPTIONS[503]
     if method in WRITES and route.path.startswith("/api/"):

@@ -79,11 +79,16 @@ def two_decimals(
     bounds = {"minimum": ge, "exclusiveMinimum": gt, "maximum": le}
     number: dict[str, Any] = {"type": "number", "multipleOf": 0.01}
     number.update({key: value for key, value in bounds.items() if value is not None})
+    text = DECIMAL_TEXT
+    if le is not None:  # a power of ten: up to it, as text too
+        digits = len(str(int(le))) - 1
+        assert le == 10**digits, "text bounds are said for powers of ten"
+        text = f"^({int(le)}(\\.0{{1,2}})?|[0-9]{{1,{digits}}}(\\.[0-9]{{1,2}})?)$"
     return Annotated[
         Decimal,
         BeforeValidator(_json_decimal),
         Field(ge=ge, gt=gt, le=le, decimal_places=2),
-        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": DECIMAL_TEXT}]}),
+        WithJsonSchema({"anyOf": [number, {"type": "string", "pattern": text}]}),
     ]
 
 
