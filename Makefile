@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench messages venv clean
+.PHONY: run test lint bench messages venv clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
+
+# schemathesis over the whole OpenAPI, longer than in `make test`: random cases from a seed
+# (printed; FUZZ_SEED=... replays a run), FUZZ_EXAMPLES cases per operation.
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+fuzz: $(STAMP)
+	@echo "FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest tests/api/test_openapi_fuzz.py -s $(PYTEST_ARGS)
 
 # After changing an email template: refresh the catalogues, then translate what is new or fuzzy.
 messages: $(STAMP)
