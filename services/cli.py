@@ -10,10 +10,11 @@ import urllib.request
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import typer
 
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 app = typer.Typer(help="Recrue: recruitment back end.", no_args_is_help=True)
 
@@ -169,22 +170,7 @@ def run(
         signal.signal(signum, lambda *_: stopping.set())
     try:
         if _wait_for_api(settings.api_port, timeout=60):
-            base = f"http://127.0.0.1:{settings.api_port}"
-            mail = (
-                f"SMTP {settings.smtp_host}:{settings.smtp_port}"
-                if settings.smtp_host
-                else str(settings.resolved_mail_dir)
-            )
-            typer.echo(
-                "\nRecrue is running.\n"
-                f"  API docs:  {base}/docs\n"
-                f"  health:    {base}/readyz\n"
-                f"  mail:      {mail}\n"
-                f"  database:  {settings.resolved_database_url}\n"
-                f"  broker:    {settings.resolved_broker_url}\n"
-                "  API key:   .venv/bin/recrue create-api-key --name me --role admin\n"
-                "Ctrl-C stops everything.\n"
-            )
+            typer.echo(banner(settings))
         while not stopping.is_set():
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -195,6 +181,41 @@ def run(
             stopping.wait(0.5)
     finally:
         _stop_all(processes)
+
+
+def hide_password(url: str) -> str:
+    """The URL with any password (in the user part or a `password` query parameter) masked."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        credentials, host = netloc.rsplit("@", 1)
+        if ":" in credentials:
+            netloc = f"{credentials.split(':', 1)[0]}:***@{host}"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(name.lower() == "password" for name, _ in query):
+        masked = [(n, "***" if n.lower() == "password" else v) for n, v in query]
+        parts = parts._replace(query=urlencode(masked, safe="*"))
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def banner(settings: Settings) -> str:
+    """What `recrue run` prints once the api answers (no password of any URL)."""
+    base = f"http://127.0.0.1:{settings.api_port}"
+    mail = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port}"
+        if settings.smtp_host
+        else str(settings.resolved_mail_dir)
+    )
+    return (
+        "\nRecrue is running.\n"
+        f"  API docs:  {base}/docs\n"
+        f"  health:    {base}/readyz\n"
+        f"  mail:      {mail}\n"
+        f"  database:  {hide_password(settings.resolved_database_url)}\n"
+        f"  broker:    {hide_password(settings.resolved_broker_url)}\n"
+        "  API key:   .venv/bin/recrue create-api-key --name me --role admin\n"
+        "Ctrl-C stops everything.\n"
+    )
 
 
 def _stop_all(processes: dict[str, subprocess.Popen[str]]) -> None:

@@ -11,6 +11,10 @@ Only writes that committed are remembered: a refused request (4xx) changed nothi
 it again does it again. The same key with another request is refused (422). If the process
 stopped between the commit and recording the answer, a repeat gets a 409 that says the write
 was done, rather than doing it twice.
+
+An answer that carries a secret (the key made by `POST /api-keys`) is never stored: its route
+is marked `not_replayable`, and a repeat of its key gets a 409 (`idempotent-answer-not-kept`)
+rather than the secret a second time. The key still makes the write happen once.
 """
 
 import hashlib
@@ -18,7 +22,9 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import Request
@@ -41,6 +47,21 @@ MAX_KEY = 200
 ANSWER_WAIT_SECONDS = 10
 # Answer headers that belong to one transmission, not to the answer.
 _NOT_REPLAYED = frozenset({b"content-length", b"date", b"server"})
+_NOT_REPLAYABLE = "_recrue_not_replayable"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def not_replayable(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose answer holds a secret: it is never stored for a repeat."""
+    setattr(endpoint, _NOT_REPLAYABLE, True)
+    return endpoint
+
+
+def _replayable(scope: Scope) -> bool:
+    """False for a route marked `not_replayable` (the router has put it in the scope)."""
+    endpoint = getattr(scope.get("route"), "endpoint", None)
+    return not getattr(endpoint, _NOT_REPLAYABLE, False)
 
 
 @dataclass
@@ -80,7 +101,7 @@ def reserve(session: Session, request: Request, api_key_id: uuid.UUID) -> None:
     keyed.api_key_id = api_key_id
 
 
-def replay(exc: Replay) -> Response:
+def replay(exc: Replay, replayable: bool = True) -> Response:
     """The first answer to this key, or why there is none to give. A repeat that arrives while
     the first request is between its commit and the recording of its answer waits for it."""
     deadline = time.monotonic() + ANSWER_WAIT_SECONDS
@@ -98,6 +119,14 @@ def replay(exc: Replay) -> Response:
                 "idempotency-key-reused",
                 "Idempotency-Key reused",
                 "this Idempotency-Key was sent before with another request: use a new key",
+            )
+        if row.status_code is not None and not replayable:
+            return problem(
+                409,
+                "idempotent-answer-not-kept",
+                "Done, answer not kept",
+                "the first request with this Idempotency-Key was carried out; its answer held a "
+                "secret, which is shown once and never kept: list the resources to find it",
             )
         if row.status_code is not None and row.body is not None:
             return _stored(row.status_code, row.headers or [], row.body)
@@ -171,6 +200,8 @@ class IdempotentWrites:
                 for name, value in start.get("headers", [])
                 if name.lower() not in _NOT_REPLAYED
             ]
+            if not _replayable(scope):  # a secret: remember that it was done, not the answer
+                content, headers = b"", []
             try:
                 await anyio.to_thread.run_sync(_record, keyed, start["status"], headers, content)
             except Exception:  # the write committed: its answer goes out all the same
@@ -219,7 +250,7 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return hashlib.sha256(head.encode() + b"\n" + body).hexdigest()
 
 
-async def replay_handler(_: Request, exc: Exception) -> Response:
+async def replay_handler(request: Request, exc: Exception) -> Response:
     """The exception handler for Replay (the lookup runs off the event loop)."""
     assert isinstance(exc, Replay)
-    return await anyio.to_thread.run_sync(replay, exc)
+    return await anyio.to_thread.run_sync(replay, exc, _replayable(request.scope))

@@ -162,6 +162,14 @@ class SmtpSender:
                 f"{self.settings.smtp_host}:{self.settings.smtp_port} offers no STARTTLS and "
                 "SMTP_REQUIRE_TLS forbids sending in clear"
             )
+        elif self.settings.smtp_username:
+            # Perhaps a man-in-the-middle stripped STARTTLS: the password never goes in clear
+            # unless the operator chose SMTP_TLS=none.
+            raise ServerUnavailable(
+                f"{self.settings.smtp_host}:{self.settings.smtp_port} offers no STARTTLS: the "
+                "SMTP password is not sent in clear (SMTP_TLS=starttls); fix the server, or set "
+                "SMTP_TLS=none to allow AUTH without TLS"
+            )
         else:
             log.warning("%s offers no STARTTLS: sending in clear", self.settings.smtp_host)
 

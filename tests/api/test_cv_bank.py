@@ -1,11 +1,13 @@
 """What HR does in the CV bank: edit, request changes, propose a job, notes, availability, CV."""
 
 import io
+import tracemalloc
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import session_scope
@@ -245,3 +247,68 @@ def test_files_are_stored_under_random_names(client: Any, build: Any, hr: Any) -
     )
     stored = [p.name for p in get_settings().resolved_storage_dir.iterdir()]
     assert stored and all(len(name) == 64 and "cv" not in name for name in stored)
+
+
+ODT = b"application/vnd.oasis.opendocument.text"
+
+
+def _odt_bomb(inflated_mb: int) -> bytes:
+    """An .odt whose `mimetype` entry inflates to `inflated_mb` MB (a few hundred KB zipped)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("mimetype", "w") as entry:
+            entry.write(ODT)
+            zeros = b"\0" * (1 << 20)
+            for _ in range(inflated_mb):
+                entry.write(zeros)
+        archive.writestr("content.xml", "<office:document-content/>")
+    return buffer.getvalue()
+
+
+def _odt_patched(*, flags: int = 0, method: int | None = None) -> bytes:
+    """A small .odt whose `mimetype` entry claims other flags or another compression method."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("mimetype", ODT)
+    data = bytearray(buffer.getvalue())
+    central = data.index(b"PK\x01\x02")
+    for at in (6, central + 8):  # general purpose flags: local header, central directory
+        data[at] |= flags
+    if method is not None:
+        for at in (8, central + 10):
+            data[at : at + 2] = method.to_bytes(2, "little")
+    return bytes(data)
+
+
+def test_an_odt_zip_bomb_is_read_bounded(client: Any, build: Any, hr: dict[str, str]) -> None:
+    application = build.application()
+    path = f"/api/v1/applications/{application['id']}/cv"
+    bomb = _odt_bomb(100)
+    assert len(bomb) < 1 << 20
+    tracemalloc.start()
+    try:
+        answer = client.post(path, files={"file": ("cv.odt", bomb, "x")}, headers=hr)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert answer.status_code == 415, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert peak < 30 << 20, f"checking a 1 MB upload took {peak >> 20} MB"
+    fine = client.post(path, files={"file": ("cv.odt", _odt_patched(), "x")}, headers=hr)
+    assert fine.status_code == 201, fine.text
+
+
+@pytest.mark.parametrize(
+    "odt", [_odt_patched(flags=0x1), _odt_patched(method=99)], ids=["encrypted", "unknown-method"]
+)
+def test_an_odd_zip_entry_is_refused_not_a_500(
+    client: Any, build: Any, hr: dict[str, str], odt: bytes
+) -> None:
+    application = build.application()
+    answer = client.post(
+        f"/api/v1/applications/{application['id']}/cv",
+        files={"file": ("cv.odt", odt, "x")},
+        headers=hr,
+    )
+    assert answer.status_code == 415, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")

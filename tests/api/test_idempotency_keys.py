@@ -120,3 +120,28 @@ def test_an_answer_lost_after_the_commit_is_never_redone(
     assert again.status_code == 409
     assert again.json()["type"] == "urn:recrue:problem:idempotent-answer-lost"
     assert len(_jobs(client, hr)) == 1
+
+
+def test_a_new_api_key_is_never_stored_nor_replayed(client: Any, api_key: Any) -> None:
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import IdempotentRequest
+
+    admin = api_key("admin") | {"Idempotency-Key": "new-key-1"}
+    body = {"name": "front-end", "role": "hr"}
+    first = client.post("/api/v1/api-keys", json=body, headers=admin)
+    assert first.status_code == 201, first.text
+    secret = first.json()["key"]
+
+    again = client.post("/api/v1/api-keys", json=body, headers=admin)
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["type"] == "urn:recrue:problem:idempotent-answer-not-kept"
+    assert secret not in again.text
+    with session_scope() as session:
+        stored = session.scalars(select(IdempotentRequest)).all()
+        assert [row.key for row in stored] == ["new-key-1"]
+        assert all(secret not in (row.body or "") for row in stored)
+    keys = client.get("/api/v1/api-keys", headers=admin).json()["items"]
+    assert [k["name"] for k in keys].count("front-end") == 1, "the repeat created no second key"

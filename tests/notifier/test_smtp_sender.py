@@ -174,6 +174,28 @@ def test_require_tls_refuses_a_server_without_starttls(scripted: Any) -> None:
     assert handler.received == [(["elise@example.org"], False)]
 
 
+def test_the_password_never_goes_in_clear_when_starttls_is_missing(scripted: Any) -> None:
+    # A server (or a man-in-the-middle stripping STARTTLS) that offers AUTH in clear.
+    handler = Scripted()
+    tried: list[bytes] = []
+    check = password_checker("rh", "s3cret")
+
+    def authenticator(*args: Any) -> Any:
+        tried.append(args[-1].password)
+        return check(*args)
+
+    port = scripted(handler, auth_require_tls=False, authenticator=authenticator)
+    login = {"smtp_username": "rh", "smtp_password": "s3cret"}
+    with pytest.raises(TransientFailure, match="SMTP_TLS=none"):
+        _send(SmtpSender(_settings(port, smtp_tls="starttls", **login)), _email())
+    assert tried == [], "the password was sent over a clear connection"
+    assert handler.received == []
+    # The operator who says SMTP_TLS=none explicitly accepts AUTH in clear.
+    _send(SmtpSender(_settings(port, smtp_tls="none", **login)), _email())
+    assert tried == [b"s3cret"]
+    assert handler.received == [(["elise@example.org"], False)]
+
+
 def test_auth_over_starttls(scripted: Any, certificate: Certificate) -> None:
     handler = Scripted()
     port = scripted(

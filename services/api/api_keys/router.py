@@ -5,11 +5,13 @@ from fastapi import APIRouter
 from services.api.api_keys import service
 from services.api.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from services.api.deps import Admin, SessionDep
+from services.api.idempotency import not_replayable
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)
+@not_replayable  # the answer is the key itself: never stored for a repeat
 def create_api_key(data: ApiKeyCreate, session: SessionDep, _: Admin) -> object:
     created, key = service.create_api_key(session=session, name=data.name, role=data.role)
     return {**ApiKeyOut.model_validate(created).model_dump(), "key": key}

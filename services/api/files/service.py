@@ -44,17 +44,28 @@ def sniff(head: bytes, data: bytes) -> str | None:
     return None
 
 
+# An OpenDocument's `mimetype` entry is a few dozen bytes: never inflate more than this.
+MIMETYPE_READ = 256
+
+
 def _office_document(data: bytes) -> str | None:
+    """A .docx or an OpenDocument text, told by its entries; anything odd in the archive (a
+    broken or encrypted entry, an unknown compression) is simply not accepted. The `mimetype`
+    entry is read through a bounded streaming read, so that a zip bomb inflates no further."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             if "word/document.xml" in names:
                 return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             if "mimetype" in names:
-                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                with archive.open("mimetype") as entry:
+                    head = entry.read(MIMETYPE_READ + 1)
+                if len(head) > MIMETYPE_READ:
+                    return None
+                mimetype = head.decode("ascii", "replace").strip()
                 if mimetype == "application/vnd.oasis.opendocument.text":
                     return mimetype
-    except zipfile.BadZipFile:
+    except Exception:  # BadZipFile, encrypted (RuntimeError), NotImplementedError, zlib.error…
         return None
     return None
 
