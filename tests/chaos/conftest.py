@@ -53,15 +53,24 @@ def smtp(chaos_smtp: SmtpServer) -> SmtpServer:
 
 
 @pytest.fixture
+def stack_env() -> dict[str, str]:
+    """Settings of a scenario's stack beyond the suite's (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture
 def chaos_stack(
-    smtp: SmtpServer, private_redis: PrivateRedis | None, tmp_path: Path
+    smtp: SmtpServer,
+    private_redis: PrivateRedis | None,
+    tmp_path: Path,
+    stack_env: dict[str, str],
 ) -> Iterator[ChaosStack]:
     """The real processes for one scenario, on an empty private broker."""
     if private_redis is not None:
         if private_redis.process is None or not private_redis.ping():
             private_redis.restart()
         private_redis.flush()
-    stack = start_chaos_stack(tmp_path, smtp, private_redis)
+    stack = start_chaos_stack(tmp_path, smtp, private_redis, **stack_env)
     yield stack
     stack.stop()
     smtp.faults.clear()

@@ -50,6 +50,9 @@ def sized(quick: int, full: int) -> int:
     return quick if QUICK else full
 
 
+NOTIFIER_PROCESSES = sized(2, 4)  # 4 is the default of `recrue worker notifier`
+
+
 def postgres() -> bool:
     return os.environ["DATABASE_URL"].startswith("postgresql")
 
@@ -215,6 +218,11 @@ class ChaosStack:
         os.kill(pool[0], signal.SIGKILL)
         return pool[0]
 
+    def start_second_beat(self) -> None:
+        """Another beat, with its own schedule file: two beats at once (a deployment error)."""
+        self.worker_args["beat-2"] = ["beat", "--schedule", str(self.stack.logs / "beat-2")]
+        self.start("beat-2")
+
     def stop_gracefully(self, name: str) -> None:
         process = self.stack.processes.pop(name)
         process.terminate()
@@ -233,7 +241,11 @@ class ChaosStack:
 
 
 def start_chaos_stack(
-    logs: Path, smtp: SmtpServer, redis: PrivateRedis | None, notifier_processes: int = 2
+    logs: Path,
+    smtp: SmtpServer,
+    redis: PrivateRedis | None,
+    notifier_processes: int | None = None,
+    **extra: str,
 ) -> ChaosStack:
     """The api, both workers and beat, each reaching the database and broker through proxies."""
     env: dict[str, str] = {
@@ -250,6 +262,7 @@ def start_chaos_stack(
         "DEADLINE_SWEEP_SECONDS": "30",
         "VAR_DIR": str(logs / "var"),  # the embedded broker's own folder
         "PYTHONUNBUFFERED": "1",
+        **extra,
     }
     database = broker = api_broker = None
     if postgres():
@@ -276,7 +289,12 @@ def start_chaos_stack(
         redis=redis,
         worker_args={
             "api": ["api", "--port", port],
-            "notifier": ["worker", "notifier", "--concurrency", str(notifier_processes)],
+            "notifier": [
+                "worker",
+                "notifier",
+                "--concurrency",
+                str(notifier_processes or NOTIFIER_PROCESSES),
+            ],
             "scheduler": ["worker", "scheduler", "--concurrency", "1"],
             "beat": ["beat"],
         },
