@@ -27,6 +27,17 @@ class Worker(StrEnum):
 WORKER_QUEUES = {Worker.notifier: "notifications", Worker.scheduler: "scheduling"}
 
 
+def _require_secret_key() -> None:
+    """Refuse to start a process that signs candidate links without a fit SECRET_KEY."""
+    from shared.secret_key import WeakSecretKey, require_secret_key
+
+    try:
+        require_secret_key()
+    except WeakSecretKey as exc:
+        typer.echo(f"recrue: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def migrate() -> None:
     """Migrate the database (DATABASE_URL) to the newest schema."""
@@ -64,6 +75,8 @@ def api(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
+    _require_secret_key()
+
     settings = get_settings()
     uvicorn.run(
         "services.api.main:app",
@@ -83,6 +96,7 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Start a Celery worker for the notifier or the scheduler."""
+    _require_secret_key()
     # The notifier mostly waits on SMTP servers: more processes than cores keep them busy.
     concurrency = concurrency or (4 if kind is Worker.notifier else 2)
     if kind is Worker.notifier:
@@ -110,6 +124,7 @@ def beat(
     ] = None,
 ) -> None:
     """Start Celery beat: the outbox relay and the sweeps of deadlines and reminders."""
+    _require_secret_key()
     from services.scheduler.worker import app as celery_app
 
     settings = get_settings()
@@ -143,6 +158,7 @@ def run(
 ) -> None:
     """Migrate, then run the api, both workers and beat as separate processes (Ctrl-C stops)."""
     settings = get_settings()
+    _require_secret_key()  # and, on SQLite, generate it before the processes start together
     migrate()
     sized = [f"--concurrency={concurrency}"] if concurrency else []
     commands = {

@@ -23,8 +23,14 @@ def broker_options(settings: Settings) -> dict[str, Any]:
             "store_processed": False,
             "polling_interval": 0.05,
         }
-    # Unacked tasks come back after this long: longer than any task may run.
-    return {"visibility_timeout": 3600}
+    # Unacked tasks come back after this long: longer than any task may run. Every connect and
+    # command (a publish) gives up after BROKER_TIMEOUT seconds, so a hung Redis cannot hold a
+    # request: an event not published is left to the outbox relay.
+    return {
+        "visibility_timeout": 3600,
+        "socket_timeout": settings.broker_timeout,
+        "socket_connect_timeout": settings.broker_timeout,
+    }
 
 
 def prepare_worker_processes() -> None:
@@ -51,6 +57,7 @@ def make_celery(name: str, settings: Settings | None = None) -> Celery:
     app.conf.update(
         broker_transport_options=broker_options(settings),
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=settings.broker_timeout,
         task_queues=(Queue(NOTIFICATIONS_QUEUE), Queue(SCHEDULING_QUEUE)),
         task_default_queue=SCHEDULING_QUEUE,
         task_routes={name: {"queue": queue} for name, queue in QUEUE_OF_TASK.items()},

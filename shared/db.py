@@ -8,11 +8,15 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it."""
+def make_engine(
+    url: str, *, statement_limits: bool = True, settings: Settings | None = None
+) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so several processes can share it.
+    PostgreSQL gets a connect timeout and (unless `statement_limits` is False, as for
+    migrations) a statement and a lock timeout, so that a hung server cannot hold a request."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -31,13 +35,31 @@ def make_engine(url: str) -> Engine:
     # At most 15 connections per process: with several API workers and the Celery processes,
     # the total stays under PostgreSQL's default max_connections (100). A request that finds
     # them all busy waits for one (pool_timeout), rather than failing.
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=30)
+    settings = settings or Settings()  # not get_settings(): a migration may run before it is set
+    connect_args: dict[str, object] = {"connect_timeout": settings.database_connect_timeout}
+    if statement_limits:
+        limits = {
+            "statement_timeout": settings.database_statement_timeout,
+            "lock_timeout": settings.database_lock_timeout,
+        }
+        connect_args["options"] = " ".join(
+            f"-c {name}={int(seconds * 1000)}" for name, seconds in limits.items()
+        )
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        pool_timeout=30,
+        connect_args=connect_args,
+    )
 
 
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for DATABASE_URL."""
-    return make_engine(get_settings().resolved_database_url)
+    settings = get_settings()
+    return make_engine(settings.resolved_database_url, settings=settings)
 
 
 @lru_cache

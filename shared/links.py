@@ -10,6 +10,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from shared.models import CandidateToken, utcnow
+from shared.secret_key import signing_key
 from shared.settings import get_settings
 
 UPDATE_APPLICATION = "update_application"
@@ -29,7 +30,7 @@ class LinkProblem(Exception):
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(get_settings().secret_key, salt="recrue.candidate-link")
+    return URLSafeSerializer(signing_key(), salt="recrue.candidate-link")
 
 
 def issue(session: Session, link: tuple[dict[str, Any], str]) -> tuple[CandidateToken, str]:

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     mail_from: str = "Recrue RH <rh@recrue.local>"
     mail_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = "change-me"
+    secret_key: str = ""  # required outside SQLite: see shared/secret_key.py
     api_port: int = 8000
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
     default_timezone: str = "Europe/Brussels"
@@ -48,11 +48,28 @@ class Settings(BaseSettings):
     outbox_relay_grace_seconds: float = 2.0
     storage_dir: Path | None = None
     max_upload_mb: float = 10.0
+    max_body_kb: int = Field(
+        default=1024, ge=1, description="largest request body outside uploads (JSON, forms)"
+    )
     candidate_link_days: int = 14
     unavailability_sweep_seconds: float = 60.0
     deadline_sweep_seconds: float = 60.0
     offer_days: int = 7
     idempotency_key_hours: float = Field(default=24.0, gt=0)
+    # Bounds on every network wait, so that a hung database or broker cannot freeze the api.
+    database_connect_timeout: int = Field(
+        default=5, ge=2, description="seconds to open a PostgreSQL connection"
+    )
+    database_statement_timeout: float = Field(
+        default=30.0, ge=0, description="PostgreSQL statement_timeout, seconds; 0: none"
+    )
+    database_lock_timeout: float = Field(
+        default=10.0, ge=0, description="PostgreSQL lock_timeout, seconds; 0: none"
+    )
+    broker_timeout: float = Field(
+        default=2.0, gt=0, description="seconds per Redis connect or command (a publish)"
+    )
+    readyz_timeout: float = Field(default=2.0, gt=0, description="seconds per /readyz check")
 
     @property
     def resolved_database_url(self) -> str:

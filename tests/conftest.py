@@ -28,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _run["var_dir"] = var_dir
     os.environ["VAR_DIR"] = str(var_dir)
     os.environ["MAIL_DIR"] = str(var_dir / "mail")
-    os.environ["SECRET_KEY"] = "test-secret"
+    os.environ["SECRET_KEY"] = "test-secret-long-enough-to-sign-links-0123456789"
     os.environ["MAIL_FROM"] = "Service RH <rh@commune.example>"
     os.environ.pop("SMTP_HOST", None)
     url, _run["drop_database"] = fresh_database(os.environ.get("DATABASE_URL", ""), var_dir)

@@ -36,8 +36,12 @@ class TcpProxy:
         self._flowing.set()
 
     def freeze(self) -> None:
-        """Accept, but forward nothing until `up()`."""
+        """Accept connections but forward nothing, on new and open connections alike, until
+        `thaw()` (or `up()`)."""
         self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
 
     def down(self) -> None:
         with self._lock:

@@ -326,14 +326,27 @@ def test_environment_names_are_settings_fields(services: dict[str, dict[str, Any
         assert not unknown, f"{name}: not fields of shared.settings.Settings: {sorted(unknown)}"
 
 
+REQUIRED = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*):\?[^}]*\}$")  # ${VAR:?message}
+
+
+def test_secret_key_has_no_default(shared_env: dict[str, str]) -> None:
+    # Compose refuses to start without the operator's own SECRET_KEY (a default forges links).
+    required = REQUIRED.match(shared_env["SECRET_KEY"])
+    assert required and required.group(1) == "SECRET_KEY", shared_env["SECRET_KEY"]
+
+
 def test_environment_values_validate(shared_env: dict[str, str]) -> None:
-    values = {key.lower(): _interpolate(value) for key, value in shared_env.items()}
+    operator = {"SECRET_KEY": "s" * 48}  # what the operator sets (no default, see above)
+    values = {
+        key.lower(): operator[key] if REQUIRED.match(value) else _interpolate(value)
+        for key, value in shared_env.items()
+    }
     settings = Settings(_env_file=None, **values)
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.broker_url.startswith("redis://")
     assert settings.smtp_host == "mailpit"
     assert settings.smtp_port == 1025
-    assert settings.secret_key, "SECRET_KEY needs a default"
+    assert settings.secret_key == operator["SECRET_KEY"]
 
 
 def test_api_port_matches_api_port_setting(

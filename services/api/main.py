@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api import errors, idempotency
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
+from services.api.body_limit import BodyLimit
 from services.api.candidate_pages.router import router as candidate_pages
 from services.api.candidates.router import router as candidates
 from services.api.deliberation.router import router as deliberation
@@ -21,6 +22,7 @@ from services.api.previews.router import router as previews
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
+from shared.secret_key import require_secret_key
 
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -56,6 +58,7 @@ class Metrics:
 
 def create_app() -> FastAPI:
     """Build the API with its routers, error handlers and metrics."""
+    require_secret_key()  # refuse to start with a default or short SECRET_KEY
     app = FastAPI(
         title="Recrue",
         summary="Recruitment back end for public administrations",
@@ -83,6 +86,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(idempotency.Replay, idempotency.replay_handler)
     app.add_middleware(idempotency.IdempotentWrites)
     app.add_middleware(Metrics)
+    app.add_middleware(BodyLimit)  # outermost: nothing reads a body before its limit applies
     return app
 
 

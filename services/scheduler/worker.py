@@ -1,6 +1,7 @@
 """The scheduler's Celery app and beat schedule: `celery -A services.scheduler.worker worker`."""
 
 from shared.celery_app import make_celery, prepare_worker_processes
+from shared.secret_key import require_secret_key
 from shared.settings import get_settings
 from shared.tasks import (
     EXPIRE_INVITATIONS,
@@ -10,6 +11,8 @@ from shared.tasks import (
     SEND_REMINDERS,
     SWEEP_UNAVAILABILITY,
 )
+
+require_secret_key()  # refuse to start with a default or short SECRET_KEY
 
 app = make_celery("scheduler")
 prepare_worker_processes()

@@ -312,3 +312,39 @@ def test_an_odd_zip_entry_is_refused_not_a_500(
     )
     assert answer.status_code == 415, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_messages_never_show_a_link_id(
+    client: Any, build: Any, hr: dict[str, str], api_key: Any
+) -> None:
+    from sqlalchemy import update
+
+    candidate = build.candidate()
+    spontaneous = client.post(
+        "/api/v1/applications",
+        json={"kind": "spontaneous", "candidate_id": candidate["id"]},
+        headers=hr,
+    ).json()
+    job = build.job(reference="LINK-1")
+    proposed = client.post(
+        f"/api/v1/applications/{spontaneous['id']}/propose-job",
+        json={"job_id": job["id"]},
+        headers=hr,
+    )
+    assert proposed.status_code == 200, proposed.text
+    with session_scope() as session:
+        [token_id] = session.scalars(select(CandidateToken.id)).all()
+    path = f"/api/v1/messages?application_id={spontaneous['id']}"
+    for reader in (api_key("viewer"), hr):
+        shown = client.get(path, headers=reader)
+        assert shown.status_code == 200
+        [item] = shown.json()["items"]
+        assert item["idempotency_key"].startswith("job_proposed:")
+        assert str(token_id) not in shown.text
+
+    # A row written before the fix, whose key was the link's id, is shown without it.
+    with session_scope() as session:
+        session.execute(update(Message).values(idempotency_key=f"job_proposed:{token_id}"))
+    shown = client.get(path, headers=api_key("viewer"))
+    assert str(token_id) not in shown.text
+    assert shown.json()["items"][0]["idempotency_key"] == "job_proposed:link-id-hidden"

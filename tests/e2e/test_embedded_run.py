@@ -3,6 +3,7 @@
 import email
 import email.policy
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from tests.mailbox import free_port
 
 pytestmark = pytest.mark.e2e
 
-EMBEDDED = ("DATABASE_URL", "BROKER_URL", "SMTP_HOST", "MAIL_DIR", "MAIL_FROM")
+EMBEDDED = ("DATABASE_URL", "BROKER_URL", "SMTP_HOST", "MAIL_DIR", "MAIL_FROM", "SECRET_KEY")
 
 
 def _wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float) -> None:
@@ -108,6 +109,14 @@ def test_recrue_run_serves_the_slice_and_writes_the_mail(tmp_path: Path) -> None
         )
         assert_invitation(invitation, participation_id, "elise@example.org")
         assert (tmp_path / "var" / "recrue.db").exists()
+        # No SECRET_KEY: one was generated (0600) and the scheduler signed with it what the
+        # api now accepts.
+        assert (tmp_path / "var" / "secret-key").stat().st_mode & 0o777 == 0o600
+        text = next(p for p in invitation.walk() if p.get_content_type() == "text/plain")
+        assert isinstance(text, EmailMessage)
+        signed = re.findall(r"https?://\S+/c/([A-Za-z0-9_.\-]+)", text.get_content())
+        assert signed, "the invitation carries the candidate's links"
+        assert http.get(f"/c/{signed[0]}").status_code == 200
     finally:
         children = _children(run.pid)
         run.send_signal(signal.SIGINT)

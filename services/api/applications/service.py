@@ -260,7 +260,8 @@ def propose_job(
     queue_message(
         session,
         kind="job_proposed",
-        idempotency_key=f"job_proposed:{token.id}",
+        # Not the link's id: with it and SECRET_KEY, a link can be made (and keys are shown).
+        idempotency_key=f"job_proposed:{application.id}:{job.id}:{uuid.uuid4()}",
         candidate=application.candidate,
         context={
             "candidate_name": application.candidate.full_name,

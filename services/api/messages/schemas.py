@@ -1,9 +1,13 @@
+import re
 import uuid
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.api.schemas import Input, Resource, UTCDateTime
 from shared.emails.kinds import KINDS
+
+# Before links' ids were kept out of messages' keys, a proposed job's key was its link's id.
+LINK_ID_KEY = re.compile(r"^job_proposed:[0-9a-fA-F-]{36}$")
 
 # Kinds that a message to selected candidates can use: they need only the candidate and job.
 TEMPLATES = frozenset(
@@ -24,6 +28,12 @@ class MessageOut(Resource):
     last_response: str | None
     idempotency_key: str
     sent_at: UTCDateTime | None
+
+    @field_validator("idempotency_key")
+    @classmethod
+    def _no_link_id(cls, key: str) -> str:
+        """A key never shows a candidate link's id, to any role (older rows had one)."""
+        return "job_proposed:link-id-hidden" if LINK_ID_KEY.match(key) else key
 
 
 class FreeMessage(Input):

@@ -7,7 +7,7 @@ from shared.models import Base
 
 url = context.config.get_main_option("sqlalchemy.url")
 assert url, "recrue migrate sets sqlalchemy.url from DATABASE_URL"
-engine = make_engine(url)
+engine = make_engine(url, statement_limits=False)  # a migration may take its time
 
 with engine.connect() as connection:
     context.configure(
