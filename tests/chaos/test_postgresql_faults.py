@@ -1,0 +1,99 @@
+"""Scenario 5: PostgreSQL refuses connections, then hangs (a proxy in front of the machine's
+PostgreSQL: down = refused, frozen = accepted but nothing forwarded, on open connections too),
+while HR decides and the notifier sends. The machine's PostgreSQL itself is never stopped.
+
+During the outage decisions fail (a 503 problem) and the front-end repeats them with the same
+Idempotency-Key; the api must answer within seconds rather than hang. Afterwards every decision
+has committed once and each email went out once; a send whose result could not be recorded
+ends `unknown` (listed in /notices).
+"""
+
+import time
+
+import httpx
+import pytest
+
+from tests.chaos.harness import (
+    ChaosStack,
+    Decisions,
+    Tally,
+    address,
+    invite_all,
+    new_applications,
+    new_job,
+    postgres,
+    seed_dossiers,
+    sized,
+    validated,
+)
+from tests.mailbox import SmtpServer
+
+pytestmark = [
+    pytest.mark.chaos,
+    pytest.mark.e2e,
+    pytest.mark.skipif(not postgres(), reason="needs DATABASE_URL on PostgreSQL"),
+]
+
+# DATABASE_CONNECT_TIMEOUT is 5 s: no request should wait much longer than that.
+ANSWER_WITHIN = 15.0
+
+
+def _probe(base_url: str, until: float) -> list[tuple[float, int | str]]:
+    probes: list[tuple[float, int | str]] = []
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            status: int | str = httpx.get(f"{base_url}/readyz", timeout=60).status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        probes.append((round(time.monotonic() - started, 1), status))
+        time.sleep(1)
+    return probes
+
+
+def test_postgresql_refusing_then_hanging(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
+    assert chaos_stack.database is not None
+    proxy = chaos_stack.database
+    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    invited = [address(run, n, "inv") for n in range(sized(20, 200))]
+    decided = [address(run, n, "val") for n in range(sized(10, 40))]
+    http = chaos_stack.hr()
+    job = new_job(http, run)
+    seed_dossiers(job, invited)
+    applications = new_applications(http, job, decided)
+    tally = Tally("postgresql refusing, then hanging", smtp, invited + decided)
+
+    invite_all(http, job)
+    smtp.mailbox.wait_for(len(invited) // 4, timeout=60)
+    decisions = Decisions(chaos_stack.base_url, dict(http.headers), applications).start(0.2)
+    outage = sized(8, 20)
+
+    proxy.down()  # refused
+    down_at = time.monotonic()
+    refused = _probe(chaos_stack.base_url, down_at + outage)
+    proxy.up()
+    time.sleep(2)
+    proxy.freeze()  # hanging
+    frozen_at = time.monotonic()
+    hung = _probe(chaos_stack.base_url, frozen_at + outage)
+    proxy.thaw()
+    thawed_at = time.monotonic()
+    tally.healed()
+
+    decisions.join(timeout=sized(120, 240))
+    assert validated(applications) == set(applications)
+    tally.wait(timeout=sized(120, 240))
+    figures = tally.check(http, chaos_stack)
+    longest_down = decisions.longest_try(down_at, frozen_at)
+    longest_frozen = decisions.longest_try(frozen_at, thawed_at)
+    figures.notes.update(
+        outage_seconds=outage,
+        longest_decision_refused=round(longest_down, 1),
+        longest_decision_hung=round(longest_frozen, 1),
+        longest_readyz_refused=max(p[0] for p in refused),
+        longest_readyz_hung=max(p[0] for p in hung),
+        failed_tries=sum(outcome != "200" for _, _, outcome in decisions.tries),
+    )
+    assert max(p[0] for p in refused + hung) < ANSWER_WITHIN, f"/readyz: {refused} {hung}"
+    assert longest_down < ANSWER_WITHIN, f"a decision waited {longest_down:.1f} s (refused)"
+    assert longest_frozen < ANSWER_WITHIN, f"a decision waited {longest_frozen:.1f} s (hung)"
