@@ -1,4 +1,9 @@
-"""Queue an email: a message row with its idempotency key, and the outbox event to send it."""
+"""Queue an email: a message row with its idempotency key, and the outbox event to send it.
+
+Also the changes of state that happen outside a send: an abandoned send becomes `unknown`
+(both the notifier and beat's sweep find them), and HR resends a failed or unknown email on
+purpose. `failed` and `unknown` are written to the history, which lists them in HR's notices.
+"""
 
 import uuid
 from collections.abc import Sequence
@@ -10,9 +15,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared import history
-from shared.models import Candidate, Message
+from shared.models import Candidate, Message, utcnow
 from shared.outbox import add_to_batch
 from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES
+
+WAITING = ("queued", "retrying")  # the states a delivery may claim
+ENDED_BADLY = ("failed", "unknown")  # the states HR may resend from, on purpose
+ABANDONED = "the worker stopped during the send; not resent automatically"
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ def queue_message(
     )
     message = Message(**email.row())
     session.add(message)
-    _send(session, email, message.id)
+    _send(session, email.idempotency_key, message.id)
     history.record(
         session, actor=actor, action=f"email_queued:{kind}", **email.history_entry(message.id)
     )
@@ -101,7 +110,7 @@ def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> 
     session.execute(insert(Message), rows)
     entries: dict[str, list[dict[str, Any]]] = {}
     for email, row in zip(emails, rows, strict=True):
-        _send(session, email, row["id"])
+        _send(session, email.idempotency_key, row["id"])
         entries.setdefault(email.kind, []).append(email.history_entry(row["id"]))
     for kind, kind_entries in entries.items():
         history.record_many(
@@ -109,15 +118,64 @@ def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> 
         )
 
 
-def _send(session: Session, email: Email, message_id: uuid.UUID) -> None:
+def _send(session: Session, event_key: str, message_id: uuid.UUID) -> None:
     """The notifier sends it once the transaction commits, with others in blocks."""
     add_to_batch(
         session,
         task_name=SEND_MESSAGES,
         item=RootModel[uuid.UUID](message_id),
-        idempotency_key=f"send:{email.idempotency_key}",
+        idempotency_key=f"send:{event_key}",
         size=MESSAGES_PER_TASK,
     )
+
+
+def resend(session: Session, message: Message, *, actor: str) -> None:
+    """Send a failed or unknown email again, on HR's decision (the caller checked its state):
+    queued with fresh attempts, under the same idempotency key, so the same Message-ID."""
+    before = {"status": message.status, "last_response": message.last_response}
+    message.status = "queued"
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.lease_expires_at = None
+    message.last_response = None
+    _send(session, f"{message.idempotency_key}:resend:{uuid.uuid4()}", message.id)
+    history.record(
+        session,
+        actor=actor,
+        action=f"email_resent:{message.kind}",
+        dossier_id=message.dossier_id,
+        application_id=message.application_id,
+        before=before,
+        after={"message_id": str(message.id), "to": message.to_address},
+    )
+
+
+def abandon(session: Session, messages: Sequence[Message], *, actor: str) -> None:
+    """Sends whose worker stopped (their lease is over): the email may have left, so it is
+    never sent again automatically; `unknown`, for HR to check and resend on purpose."""
+    for message in messages:
+        message.status = "unknown"
+        message.lease_expires_at = None
+        message.last_response = ABANDONED
+    record_ended_badly(session, messages, actor=actor)
+
+
+def record_ended_badly(session: Session, messages: Sequence[Message], *, actor: str) -> None:
+    """Write a failed or unknown email to its dossier's or application's history, where HR's
+    notices find it, with the way to send it again."""
+    for message in messages:
+        history.record(
+            session,
+            actor=actor,
+            action=f"email_{message.status}:{message.kind}",
+            dossier_id=message.dossier_id,
+            application_id=message.application_id,
+            after={
+                "message_id": str(message.id),
+                "response": message.last_response,
+                "resend": f"POST /api/v1/messages/{message.id}/resend",
+            },
+        )
 
 
 def _queued(session: Session, idempotency_key: str) -> Message | None:

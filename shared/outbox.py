@@ -4,6 +4,13 @@ Right after the commit the unit of work publishes the events it wrote and marks 
 published; the relay (run by beat every few seconds) publishes whatever was left behind,
 because the broker was down or the process died between commit and publish. An event can
 thus be published twice; consumers make its effect happen once.
+
+A task the broker loses (Redis restarted without persistence, a worker killed after it read
+the task from the embedded broker) must not lose the effect either. For the tasks of
+`TRACKED_TASKS` the consumer marks the event done in the transaction of its effect
+(`mark_done`), and the relay publishes again an event published but still not done
+DELIVERY_REDELIVER_SECONDS later. Emails need no such tracking: their rows are swept
+(`services/scheduler/deliveries.py`).
 """
 
 import logging
@@ -15,12 +22,12 @@ from typing import Any, cast
 
 from celery import Celery
 from pydantic import BaseModel
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.db import get_engine, get_sessionmaker, session_scope
 from shared.models import OutboxEvent, utcnow
-from shared.tasks import QUEUE_OF_TASK
+from shared.tasks import QUEUE_OF_TASK, TRACKED_TASKS
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +73,17 @@ def _write(
     return event
 
 
+def unrecorded(task_name: str, payload: BaseModel) -> OutboxEvent:
+    """An event to publish at once and never write: for a sweep, whose rows already record
+    what remains to do (a publish that fails is tried again at its next run)."""
+    return OutboxEvent(
+        id=uuid.uuid4(),
+        task_name=task_name,
+        queue=QUEUE_OF_TASK[task_name],
+        payload=payload.model_dump(mode="json"),
+    )
+
+
 def celery_publisher(app: Celery) -> Publish:
     """Publish an event as a Celery task on its queue, failing fast when the broker is down."""
 
@@ -100,14 +118,22 @@ def publish_written(events: Sequence[OutboxEvent], publish: Publish) -> int:
     return len(published)
 
 
-def relay(publish: Publish, *, grace: timedelta) -> int:
-    """Publish the events still unpublished `grace` after they were written."""
+def relay(publish: Publish, *, grace: timedelta, redeliver: timedelta) -> int:
+    """Publish the events still unpublished `grace` after they were written, and again those
+    of a tracked task still not done `redeliver` after they were published."""
+    now = utcnow()
     with get_sessionmaker().begin() as session:
         rows = session.scalars(
             select(OutboxEvent)
             .where(
-                OutboxEvent.published_at.is_(None),
-                OutboxEvent.created_at < utcnow() - grace,
+                OutboxEvent.done_at.is_(None),
+                or_(
+                    and_(
+                        OutboxEvent.published_at.is_(None),
+                        OutboxEvent.created_at < now - grace,
+                    ),
+                    OutboxEvent.published_at < now - redeliver,
+                ),
             )
             .order_by(OutboxEvent.created_at)
             .limit(RELAY_BATCH)
@@ -140,14 +166,31 @@ def _mark(
 ) -> None:
     table = cast(Table, OutboxEvent.__table__)  # Core UPDATEs: no ORM bookkeeping
     attempts = table.c.attempts + 1
-    if published:
-        executor.execute(
-            update(table)
-            .where(table.c.id.in_(published))
-            .values(published_at=utcnow(), attempts=attempts)
-        )
+    now = utcnow()
+    tracked = {event.id for event in events if event.task_name in TRACKED_TASKS}
+    for ids, done in (
+        ([i for i in published if i in tracked], None),
+        ([i for i in published if i not in tracked], now),
+    ):
+        if ids:
+            executor.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(published_at=now, done_at=done, attempts=attempts)
+            )
     if error:
         failed = events[len(published)].id
         executor.execute(
             update(table).where(table.c.id == failed).values(last_error=error, attempts=attempts)
         )
+
+
+def mark_done(session: Session, event_id: uuid.UUID) -> None:
+    """Record, in the consumer's transaction, that the event's effect is committed: the relay
+    stops publishing it again."""
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.done_at.is_(None))
+        .values(done_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     default_timezone: str = "Europe/Brussels"
     outbox_relay_seconds: float = 5.0
     outbox_relay_grace_seconds: float = 2.0
+    delivery_sweep_seconds: float = Field(
+        default=15.0, gt=0, description="how often beat sweeps the message rows"
+    )
+    delivery_redeliver_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="a waiting email or calendar change no task took this long after it was "
+        "due is published again",
+    )
     storage_dir: Path | None = None
     max_upload_mb: float = 10.0
     max_body_kb: int = Field(

@@ -17,6 +17,7 @@ SEND_REMINDERS = "scheduler.send_reminders"
 EXPIRE_INVITATIONS = "scheduler.expire_invitations"
 EXPIRE_OFFERS = "scheduler.expire_offers"
 FORGET_IDEMPOTENCY_KEYS = "scheduler.forget_idempotency_keys"
+SWEEP_DELIVERIES = "scheduler.sweep_deliveries"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGES: NOTIFICATIONS_QUEUE,
@@ -27,7 +28,13 @@ QUEUE_OF_TASK = {
     EXPIRE_INVITATIONS: SCHEDULING_QUEUE,
     EXPIRE_OFFERS: SCHEDULING_QUEUE,
     FORGET_IDEMPOTENCY_KEYS: SCHEDULING_QUEUE,
+    SWEEP_DELIVERIES: SCHEDULING_QUEUE,
 }
+
+# Events whose consumer records, in the transaction of its effect, that the event is done: the
+# outbox relay publishes them again until it has. (An email's event is done once published:
+# its message row says what remains to do, and the delivery sweep acts on it.)
+TRACKED_TASKS = frozenset({SEND_CALENDARS})
 
 
 # A bulk action (2,000 invitations) becomes blocks of this many items per task: few broker

@@ -1,10 +1,12 @@
 """Deliver message rows: queued → sending → sent | retrying | failed | unknown.
 
 A task carries a block of message ids. They are claimed and recorded a group at a time (one
-short transaction each way), and sent one after the other over this process' SMTP connection.
-A worker that dies in the middle of a group leaves at most that group 'sending': those rows
-become 'unknown' once their lease has passed, because they may have gone out, and are never
-resent automatically.
+short transaction each way), and a group is sent at once over this process' SMTP connections.
+A claim gives each row a lease; a worker that dies in the middle of a group leaves at most that
+group 'sending', and those rows become 'unknown' once their lease is over (found by beat's
+delivery sweep, or by the next task that meets them), because they may have gone out: they are
+never resent automatically. A transient failure sets the row's next attempt; the task's own
+retry is the quick way back, and beat's sweep publishes the row again if that retry was lost.
 """
 
 import logging
@@ -27,8 +29,8 @@ from services.notifier.smtp import (
     UnknownOutcome,
     send_all,
 )
-from shared import history
 from shared.db import session_scope
+from shared.messages import WAITING, abandon, record_ended_badly
 from shared.models import Message, utcnow
 from shared.settings import Settings, get_settings
 
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 GROUP = 10  # messages claimed and recorded per transaction
-WAITING = ("queued", "retrying")  # the states a delivery may claim
 
 
 def backoff_seconds(retries: int) -> int:
@@ -59,6 +60,7 @@ class Outcome:
     response: str
     subject: str | None = None
     server_unavailable: bool = False  # nothing more can go out before a retry
+    retry_in: int | None = None  # seconds to the next attempt, when 'retrying'
 
 
 def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
@@ -69,8 +71,11 @@ def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     unavailable: str | None = None  # once the server is unreachable, the rest wait for a retry
     for start in range(0, len(message_ids), GROUP):
         group = message_ids[start : start + GROUP]
-        if unavailable is None:
-            for _ in group:  # the global rate, before the claim: a wait never outlives a lease
+        if unavailable is None and settings.smtp_rate_per_second:
+            # The global rate, before the claim (a wait never outlives a lease), for the rows
+            # still waiting: a task published again by beat's sweep spends no turn on rows that
+            # another task already sent.
+            for _ in _waiting(group):
                 wait_for_turn(settings)
         claimed, busy = _claim(group)
         later += busy
@@ -82,12 +87,22 @@ def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     return later
 
 
+def _waiting(group: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    with session_scope() as session:
+        return list(
+            session.scalars(
+                select(Message.id).where(Message.id.in_(group), Message.status.in_(WAITING))
+            )
+        )
+
+
 def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
     """Mark the group's messages as being sent; (those to send now, those sent elsewhere).
 
     One statement claims the messages waiting to be sent, locking them in id order; only the
     others (rarely any) are looked at one by one."""
     busy: list[uuid.UUID] = []
+    now = utcnow()
     with session_scope() as session:
         waiting = (
             select(Message.id)
@@ -99,7 +114,12 @@ def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
             session.scalars(
                 update(Message)
                 .where(Message.id.in_(waiting.scalar_subquery()))
-                .values(status="sending", attempts=Message.attempts + 1, updated_at=utcnow())
+                .values(
+                    status="sending",
+                    attempts=Message.attempts + 1,
+                    updated_at=now,
+                    lease_expires_at=now + _send_lease(),
+                )
                 .returning(Message),
                 execution_options={"synchronize_session": False},
             )
@@ -114,15 +134,10 @@ def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
         )
         for missing in others - {m.id for m in rows}:
             log.error("message %s does not exist", missing)
-        for message in rows:
-            if message.status != "sending":
-                continue  # already sent, failed or unknown
-            if utcnow() - message.updated_at < _send_lease():
-                busy.append(message.id)  # another delivery of it is under way
-                continue
-            # A worker died while sending: it may have gone out, so never send it twice.
-            message.status = "unknown"
-            message.last_response = "the worker stopped during the send; not resent automatically"
+        sending = [m for m in rows if m.status == "sending"]  # others: sent, failed, unknown
+        busy = [m.id for m in sending if m.lease_expires_at and now < m.lease_expires_at]
+        # A worker died while sending: it may have gone out, so never send it twice.
+        abandon(session, [m for m in sending if m.id not in busy], actor="notifier")
     order = {message_id: n for n, message_id in enumerate(group)}
     return sorted(claimed, key=lambda m: order[m.id]), busy
 
@@ -153,8 +168,10 @@ def _send_group(
 
 
 def _transient(message: Message, response: str, subject: str | None) -> Outcome:
-    last = message.attempts >= MAX_ATTEMPTS
-    return Outcome(message.id, "failed" if last else "retrying", response, subject)
+    if message.attempts >= MAX_ATTEMPTS:
+        return Outcome(message.id, "failed", response, subject)
+    retry_in = backoff_seconds(message.attempts - 1)
+    return Outcome(message.id, "retrying", response, subject, retry_in=retry_in)
 
 
 def _outcome(message: Message, subject: str, answer: Delivered | BaseException) -> Outcome:
@@ -178,23 +195,25 @@ def _outcome(message: Message, subject: str, answer: Delivered | BaseException) 
 
 def _finish(outcomes: Sequence[Outcome]) -> None:
     """Record the outcomes, one statement per distinct change (a bulk send's group is usually
-    one: sent, same answer, same subject); a failure also goes to the history of the dossier
-    or application."""
+    one: sent, same answer, same subject); a failed or unknown email also goes to the history
+    of the dossier or application."""
     if not outcomes:
         return
     now = utcnow()
-    changes: dict[tuple[str, str, str | None], list[uuid.UUID]] = {}
+    changes: dict[tuple[str, str, str | None, int | None], list[uuid.UUID]] = {}
     for outcome in outcomes:
         subject = None if outcome.subject is None else outcome.subject[:500]
-        change = (outcome.status, outcome.response[:2000], subject)
+        change = (outcome.status, outcome.response[:2000], subject, outcome.retry_in)
         changes.setdefault(change, []).append(outcome.message_id)
-    failed = [o.message_id for o in outcomes if o.status == "failed"]
+    ended_badly = [o.message_id for o in outcomes if o.status in ("failed", "unknown")]
     with session_scope() as session:
-        for (status, response, subject), ids in changes.items():
+        for (status, response, subject, retry_in), ids in changes.items():
             values = {
                 "status": status,
                 "last_response": response,
                 "sent_at": now if status == "sent" else None,
+                "lease_expires_at": None,
+                "next_attempt_at": None if retry_in is None else now + timedelta(seconds=retry_in),
             }
             session.execute(
                 update(Message)
@@ -202,14 +221,6 @@ def _finish(outcomes: Sequence[Outcome]) -> None:
                 .values(values if subject is None else values | {"subject": subject})
                 .execution_options(synchronize_session=False)
             )
-        if not failed:
-            return
-        for message in session.scalars(select(Message).where(Message.id.in_(failed))):
-            history.record(
-                session,
-                actor="notifier",
-                action=f"email_failed:{message.kind}",
-                dossier_id=message.dossier_id,
-                application_id=message.application_id,
-                after={"message_id": str(message.id), "response": message.last_response},
-            )
+        if ended_badly:
+            messages = session.scalars(select(Message).where(Message.id.in_(ended_badly))).all()
+            record_ended_badly(session, messages, actor="notifier")

@@ -2,6 +2,7 @@
 the email that carries it, once per SEQUENCE."""
 
 import logging
+import uuid
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -14,7 +15,7 @@ from shared import links
 from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.messages import Email, queue_messages
 from shared.models import Dossier, Message, Participation, Trial, utcnow
-from shared.outbox import Publish, unit_of_work
+from shared.outbox import Publish, mark_done, unit_of_work
 from shared.settings import get_settings
 from shared.tasks import CalendarChange, SendCalendars
 
@@ -88,9 +89,14 @@ def answer_links(tokens: list[dict[str, Any]], participation: Participation) -> 
     return {"accept_link": f"{page}?answer=accept", "decline_link": f"{page}?answer=decline"}
 
 
-def send_calendars(batch: SendCalendars, *, publish: Publish) -> None:
-    """Queue the email of each calendar change, once per SEQUENCE, in one transaction."""
+def send_calendars(
+    batch: SendCalendars, *, publish: Publish, event_id: uuid.UUID | None = None
+) -> None:
+    """Queue the email of each calendar change, once per SEQUENCE, in one transaction, which
+    also marks the outbox event `event_id` done (until then the relay publishes it again)."""
     with unit_of_work(publish) as session:
+        if event_id is not None:
+            mark_done(session, event_id)
         ids = [change.participation_id for change in batch.items]
         participations = {
             p.id: p

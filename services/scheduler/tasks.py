@@ -1,9 +1,13 @@
 """The scheduler's tasks: validate the payload, call a function, let the retry policy act."""
 
+import uuid
 from datetime import timedelta
+
+from celery import Task
 
 from services.scheduler import deadlines
 from services.scheduler.availability import sweep_unavailability as bring_back_due
+from services.scheduler.deliveries import sweep_deliveries as sweep_message_rows
 from services.scheduler.housekeeping import forget_idempotency_keys as forget_old_keys
 from services.scheduler.invitations import send_calendars as build_and_queue_calendars
 from services.scheduler.worker import app
@@ -16,6 +20,7 @@ from shared.tasks import (
     RELAY_OUTBOX,
     SEND_CALENDARS,
     SEND_REMINDERS,
+    SWEEP_DELIVERIES,
     SWEEP_UNAVAILABILITY,
     SendCalendars,
 )
@@ -23,15 +28,30 @@ from shared.tasks import (
 publish = celery_publisher(app)
 
 
-@app.task(name=SEND_CALENDARS, autoretry_for=(Exception,), retry_backoff=True, max_retries=10)
-def send_calendars(**payload: object) -> None:
-    build_and_queue_calendars(SendCalendars.model_validate(payload), publish=publish)
+# A few quick retries; past them the outbox relay publishes the event again, since it is not
+# marked done until its emails are queued (the task id is the event's id).
+@app.task(
+    bind=True, name=SEND_CALENDARS, autoretry_for=(Exception,), retry_backoff=True, max_retries=3
+)
+def send_calendars(self: Task, **payload: object) -> None:
+    batch = SendCalendars.model_validate(payload)
+    build_and_queue_calendars(batch, publish=publish, event_id=uuid.UUID(self.request.id))
 
 
 @app.task(name=RELAY_OUTBOX, acks_late=False)
 def relay_outbox() -> int:
-    grace = timedelta(seconds=get_settings().outbox_relay_grace_seconds)
-    return relay(publish, grace=grace)
+    settings = get_settings()
+    return relay(
+        publish,
+        grace=timedelta(seconds=settings.outbox_relay_grace_seconds),
+        redeliver=timedelta(seconds=settings.delivery_redeliver_seconds),
+    )
+
+
+@app.task(name=SWEEP_DELIVERIES, acks_late=False)
+def sweep_deliveries() -> int:
+    swept = sweep_message_rows(publish=publish)
+    return swept.abandoned + swept.republished
 
 
 @app.task(name=SWEEP_UNAVAILABILITY, acks_late=False)

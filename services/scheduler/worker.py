@@ -9,6 +9,7 @@ from shared.tasks import (
     FORGET_IDEMPOTENCY_KEYS,
     RELAY_OUTBOX,
     SEND_REMINDERS,
+    SWEEP_DELIVERIES,
     SWEEP_UNAVAILABILITY,
 )
 
@@ -28,4 +29,5 @@ app.conf.beat_schedule = {
     "expire-invitations": {"task": EXPIRE_INVITATIONS, "schedule": settings.deadline_sweep_seconds},
     "expire-offers": {"task": EXPIRE_OFFERS, "schedule": settings.deadline_sweep_seconds},
     "forget-idempotency-keys": {"task": FORGET_IDEMPOTENCY_KEYS, "schedule": 3600},
+    "sweep-deliveries": {"task": SWEEP_DELIVERIES, "schedule": settings.delivery_sweep_seconds},
 }

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, Timestamped, utcnow
 
 
 class Message(Timestamped, Base):
@@ -29,3 +29,8 @@ class Message(Timestamped, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_response: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+    # The database, not the broker, says what remains to do: a waiting row (`queued`,
+    # `retrying`) is due at `next_attempt_at`, and beat publishes it again if no task took it
+    # in time; a `sending` row whose lease expired was abandoned by its worker.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)

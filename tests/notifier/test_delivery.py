@@ -114,8 +114,14 @@ def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> No
     smtp_to(scripted(Scripted(rcpt="451 4.3.0 try later")))
     message_id = _queued()
 
+    before = utcnow()
     assert deliver([message_id]) == [message_id]
-    assert _row(message_id).status == "retrying"
+    retrying = _row(message_id)
+    assert retrying.status == "retrying" and retrying.lease_expires_at is None
+    assert retrying.next_attempt_at is not None
+    assert (
+        before + timedelta(seconds=2) <= retrying.next_attempt_at <= utcnow() + timedelta(seconds=3)
+    )
 
     assert [e.action for e in _history(message_id)] == ["email_queued:application_validated"]
 
@@ -127,7 +133,12 @@ def test_transient_failure_retries_then_fails(scripted: Any, smtp_to: Any) -> No
     assert row.last_response.startswith("451")
     failed = _history(message_id)[-1]
     assert (failed.actor, failed.action) == ("notifier", "email_failed:application_validated")
-    assert failed.after == {"message_id": str(message_id), "response": row.last_response}
+    assert failed.after == {
+        "message_id": str(message_id),
+        "response": row.last_response,
+        "resend": f"POST /api/v1/messages/{message_id}/resend",
+    }
+    assert row.next_attempt_at is None, "a failed row is due for nothing"
 
 
 def test_permanent_failure_is_not_retried(scripted: Any, smtp_to: Any) -> None:
@@ -162,20 +173,26 @@ def test_abandoned_send_becomes_unknown_not_resent(smtp_server: SmtpServer, smtp
         session.execute(
             update(Message)
             .where(Message.id == message_id)
-            .values(status="sending", attempts=1, updated_at=utcnow() - timedelta(hours=1))
+            .values(status="sending", attempts=1, lease_expires_at=utcnow() - timedelta(minutes=1))
         )
 
     deliver([message_id])
 
     assert _row(message_id).status == "unknown"
     assert smtp_server.mailbox.messages == []
+    unknown = _history(message_id)[-1]
+    assert (unknown.actor, unknown.action) == ("notifier", "email_unknown:application_validated")
 
 
 def test_send_under_way_elsewhere_is_retried_later(smtp_server: SmtpServer, smtp_to: Any) -> None:
     smtp_to(smtp_server.port)
     message_id = _queued()
     with session_scope() as session:
-        session.execute(update(Message).where(Message.id == message_id).values(status="sending"))
+        session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(status="sending", lease_expires_at=utcnow() + timedelta(minutes=5))
+        )
     assert deliver([message_id]) == [message_id]
     assert _row(message_id).status == "sending"
 

@@ -46,3 +46,10 @@ def write_to_candidates(
         actor=agent.actor,
     )
     return {"items": items}
+
+
+@router.post("/{message_id}/resend", status_code=202, response_model=MessageOut)
+def resend(message_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
+    """Send a `failed` or `unknown` email again, on purpose (an `unknown` one may have arrived:
+    check with the candidate first). Same idempotency key and Message-ID; 409 in other states."""
+    return service.resend(session=session, message_id=message_id, actor=agent.actor)

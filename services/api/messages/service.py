@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from services.api.errors import NotFound
+from services.api.errors import Conflict, NotFound
+from shared import messages as emails
 from shared.messages import queue_message
 from shared.models import Dossier, Message
 
@@ -63,3 +64,19 @@ def write_to_candidates(
     ]
     session.flush()
     return messages
+
+
+def resend(*, session: Session, message_id: uuid.UUID, actor: str) -> Message:
+    """Send a failed or unknown email again, on purpose; 409 naming any other state."""
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"message {message_id} not found")
+    if message.status not in emails.ENDED_BADLY:
+        raise Conflict(
+            f"a message in state '{message.status}' cannot be resent; only "
+            f"{' or '.join(emails.ENDED_BADLY)} ones",
+            state=message.status,
+        )
+    emails.resend(session, message, actor=actor)
+    session.flush()
+    return message

@@ -14,7 +14,8 @@ from shared.models import Dossier, HistoryEntry
 router = APIRouter(prefix="/notices", tags=["notices"])
 
 # History events that call for HR: a candidate who did not answer, an offer that passed to
-# the reserve (or found it empty), an email that could not be delivered.
+# the reserve (or found it empty), an email that failed for good or whose fate is unknown (its
+# entry says how to resend it on purpose).
 NOTICES = (
     "invitation_expired",
     "offer_declined",
@@ -34,7 +35,9 @@ def notices(
 ) -> object:
     """HR's notices, newest first; `after_id` returns only those newer than one already seen."""
     query = select(HistoryEntry).where(
-        HistoryEntry.action.in_(NOTICES) | HistoryEntry.action.like("email_failed:%")
+        HistoryEntry.action.in_(NOTICES)
+        | HistoryEntry.action.like("email_failed:%")
+        | HistoryEntry.action.like("email_unknown:%")
     )
     if job_id is not None:
         query = query.join(Dossier, Dossier.id == HistoryEntry.dossier_id).where(
