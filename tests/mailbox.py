@@ -41,7 +41,8 @@ class Faults:
     - `data`: per message (its first recipient), the answer after the data instead of 250:
       the message is not kept (e.g. "554 5.7.1 Rejected");
     - `hang_after_data`: per message, keep the data (it may be delivered) and never answer;
-      the connection is held for `hang_seconds`.
+      the connection is held for `hang_seconds`;
+    - `delay_seconds`: how long the server takes to accept each message (a slow relay).
     """
 
     mail: str | None = None
@@ -49,10 +50,12 @@ class Faults:
     data: Rule | None = None
     hang_after_data: Callable[[str], bool] | None = None
     hang_seconds: float = 120.0
+    delay_seconds: float = 0.0
     refused: list[tuple[str, str]] = field(default_factory=list)  # (address, answer) given
 
     def clear(self) -> None:
         self.mail = self.rcpt = self.data = self.hang_after_data = None
+        self.delay_seconds = 0.0
         self.refused.clear()
 
 
@@ -126,6 +129,8 @@ class _Handler:
             self.faults.refused.append((first, answer))
             return answer
         hang = bool(self.faults.hang_after_data and self.faults.hang_after_data(first))
+        if self.faults.delay_seconds:
+            await asyncio.sleep(self.faults.delay_seconds)
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)

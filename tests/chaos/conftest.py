@@ -52,28 +52,25 @@ def smtp(chaos_smtp: SmtpServer) -> SmtpServer:
     return chaos_smtp
 
 
-@pytest.fixture
-def stack_env() -> dict[str, str]:
-    """Settings of a scenario's stack beyond the suite's (a module overrides this fixture)."""
-    return {}
-
-
-@pytest.fixture
-def chaos_stack(
-    smtp: SmtpServer,
-    private_redis: PrivateRedis | None,
-    tmp_path: Path,
-    stack_env: dict[str, str],
+@pytest.fixture(scope="session")
+def shared_stack(
+    chaos_smtp: SmtpServer, private_redis: PrivateRedis | None, tmp_path_factory: Any
 ) -> Iterator[ChaosStack]:
-    """The real processes for one scenario, on an empty private broker."""
+    """The real processes, started once for the suite (a start costs seconds on a busy
+    machine); each scenario heals what the previous one broke."""
     if private_redis is not None:
-        if private_redis.process is None or not private_redis.ping():
-            private_redis.restart()
         private_redis.flush()
-    stack = start_chaos_stack(tmp_path, smtp, private_redis, **stack_env)
+    stack = start_chaos_stack(tmp_path_factory.mktemp("chaos"), chaos_smtp, private_redis)
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def chaos_stack(shared_stack: ChaosStack, smtp: SmtpServer) -> Iterator[ChaosStack]:
+    shared_stack.heal()
+    yield shared_stack
     smtp.faults.clear()
+    shared_stack.heal()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -26,6 +26,7 @@ from tests.chaos.harness import (
     address,
     new_applications,
     new_job,
+    run_id,
     sized,
     validated,
 )
@@ -48,7 +49,7 @@ def _events_since(moment: datetime) -> list[tuple[datetime | None, int]]:
 @pytest.mark.redis_broker
 def test_api_killed_while_its_publish_hangs(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     kills = sized(2, 5)
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     recipients = [address(run, n) for n in range(kills)]
     http = chaos_stack.hr()
     job = new_job(http, run)
@@ -96,7 +97,7 @@ def test_api_killed_while_its_publish_hangs(chaos_stack: ChaosStack, smtp: SmtpS
 
 def test_api_killed_under_load(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     count, kills = sized(15, 100), sized(2, 6)
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     recipients = [address(run, n) for n in range(count)]
     http = chaos_stack.hr()
     job = new_job(http, run)

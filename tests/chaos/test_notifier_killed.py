@@ -21,6 +21,7 @@ from tests.chaos.harness import (
     address,
     invite_all,
     new_job,
+    run_id,
     seed_dossiers,
     sized,
 )
@@ -28,22 +29,18 @@ from tests.mailbox import SmtpServer
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
-RATE = sized(10, 30)  # emails per second across the notifier
-
-
-@pytest.fixture
-def stack_env() -> dict[str, str]:
-    return {"SMTP_RATE_PER_SECOND": str(RATE)}
+DELAY = 0.2  # seconds the SMTP server takes to accept an email
 
 
 def test_notifier_killed_during_a_bulk_send(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     count = sized(30, 300)
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     recipients = [address(run, n) for n in range(count)]
     http = chaos_stack.hr()
     job = new_job(http, run)
     seed_dossiers(job, recipients)
     tally = Tally("notifier SIGKILL: one child, then the whole worker", smtp, recipients)
+    smtp.faults.delay_seconds = DELAY
     invite_all(http, job)
 
     smtp.mailbox.wait_for(count // 4, timeout=120)
@@ -60,7 +57,7 @@ def test_notifier_killed_during_a_bulk_send(chaos_stack: ChaosStack, smtp: SmtpS
     figures.notes.update(
         received_at_child_kill=at_child_kill,
         received_at_worker_kill=at_worker_kill,
-        rate_per_second=RATE,
+        smtp_delay_seconds=DELAY,
         notifier_processes=NOTIFIER_PROCESSES,
     )
     assert at_worker_kill < count, "the worker was killed after the send had finished"

@@ -19,6 +19,7 @@ from tests.chaos.harness import (
     invite_all,
     new_applications,
     new_job,
+    run_id,
     seed_dossiers,
     sized,
     validated,
@@ -52,7 +53,7 @@ def _waiting_rows(recipients: list[str]) -> int:
 def test_redis_restarted_without_persistence(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     """Tasks waiting in Redis are lost with it: the database still knows every email."""
     assert chaos_stack.redis is not None
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     queued = [address(run, n, "msg") for n in range(sized(15, 100))]
     planned = [address(run, n, "cal") for n in range(sized(15, 100))]
     http = chaos_stack.hr()
@@ -90,7 +91,7 @@ def test_redis_restarted_without_persistence(chaos_stack: ChaosStack, smtp: Smtp
 def test_redis_frozen_during_writes(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     """SIGSTOP on Redis while HR decides and the notifier sends; SIGCONT after a while."""
     assert chaos_stack.redis is not None
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     invited = [address(run, n, "inv") for n in range(sized(20, 200))]
     decided = [address(run, n, "val") for n in range(sized(10, 40))]
     http = chaos_stack.hr()

@@ -18,6 +18,7 @@ from tests.chaos.harness import (
     address,
     invite_all,
     new_job,
+    run_id,
     seed_dossiers,
     sized,
 )
@@ -30,7 +31,7 @@ FAULTS = {1: "550", 2: "554", 3: "hang", 4: "451"}  # by n % 10; the others are 
 
 def test_smtp_answers_421_451_550_554_and_hangs(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     count = sized(20, 100)
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     tags = {n: FAULTS.get(n % 10, "") for n in range(count)}
     recipients = [address(run, n, tags[n]) for n in range(count)]
     refused_once: set[str] = set()
@@ -56,7 +57,7 @@ def test_smtp_answers_421_451_550_554_and_hangs(chaos_stack: ChaosStack, smtp: S
     seed_dossiers(job, recipients)
     tally = Tally("smtp 421/451/550/554/hang", smtp, recipients)
     invite_all(http, job)
-    window = sized(4, 8)
+    window = sized(2, 8)
     time.sleep(window)  # every attempt meets the 421
     refused_421 = sum(answer.startswith("421") for _, answer in smtp.faults.refused)
     smtp.faults.mail = None

@@ -20,6 +20,7 @@ from tests.chaos.harness import (
     invite_all,
     new_applications,
     new_job,
+    run_id,
     seed_dossiers,
     sized,
 )
@@ -29,7 +30,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
 
 def test_two_beats_at_once(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
-    run = chaos_stack.base_url.rsplit(":", 1)[1]
+    run = run_id()
     invited = [address(run, n, "inv") for n in range(sized(20, 100))]
     decided = (
         [address(run, n, "val") for n in range(sized(10, 40))]
