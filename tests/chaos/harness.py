@@ -321,7 +321,9 @@ def start_chaos_stack(
     )
     try:
         for name in ("api", "notifier", "scheduler", "beat"):
-            env_api = {"BROKER_URL": chaos._api_broker_url} if name == "api" and api_broker else None
+            env_api = (
+                {"BROKER_URL": chaos._api_broker_url} if name == "api" and api_broker else None
+            )
             stack.start(name, *chaos.worker_args[name], env=env_api)
         wait_until_healthy(stack.base_url, stack)
         wait_for_workers(stack)
@@ -387,7 +389,11 @@ def seed_dossiers(job_id: str, addresses: list[str]) -> None:
             }
         )
     with get_engine().begin() as connection:
-        for model, rows in ((Candidate, candidates), (Application, applications), (Dossier, dossiers)):
+        for model, rows in (
+            (Candidate, candidates),
+            (Application, applications),
+            (Dossier, dossiers),
+        ):
             connection.execute(insert(model), rows)
 
 
@@ -398,9 +404,7 @@ def ok(response: httpx.Response) -> dict[str, Any]:
 
 def new_job(http: httpx.Client, run: str, suffix: str = "") -> str:
     return ok(
-        http.post(
-            "/jobs", json={"title": "Chaos", "reference": f"CH-{run}{suffix}", "year": 2027}
-        )
+        http.post("/jobs", json={"title": "Chaos", "reference": f"CH-{run}{suffix}", "year": 2027})
     )["id"]
 
 
@@ -492,13 +496,27 @@ class Decisions:
                     time.sleep(0.3)
                 time.sleep(self.pause)
 
+    def wait_answered(self, count: int, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.answered) < count:
+            assert time.monotonic() < deadline, f"decisions stalled: {self.outcomes()}"
+            time.sleep(0.02)
+
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
         self._stop.set()
         assert not self._thread.is_alive(), "the decisions did not finish in time"
 
     def longest_try(self, since: float = 0.0, until: float = float("inf")) -> float:
-        return max((s for t, s, _ in self.tries if since <= t <= until), default=0.0)
+        """The longest try that overlapped [since, until] (one held across a whole outage
+        started before it)."""
+        return max(
+            (seconds for t, seconds, _ in self.tries if t <= until and t + seconds >= since),
+            default=0.0,
+        )
+
+    def outcomes(self) -> dict[str, int]:
+        return dict(Counter(outcome for _, _, outcome in self.tries))
 
 
 # --- what arrived --------------------------------------------------------------------------
@@ -543,7 +561,9 @@ class Tally:
 
     def received(self) -> Counter[str]:
         wanted = set(self.recipients)
-        return Counter(r for m in list(self.smtp.mailbox.messages) for r in m.rcpt_tos if r in wanted)
+        return Counter(
+            r for m in list(self.smtp.mailbox.messages) for r in m.rcpt_tos if r in wanted
+        )
 
     def _read_states(self) -> None:
         from shared.db import session_scope
@@ -553,8 +573,9 @@ class Tally:
         with session_scope() as session:
             for start in range(0, len(self.recipients), 500):
                 rows = session.execute(
-                    select(Message.to_address, Message.id, Message.status, Message.last_response)
-                    .where(Message.to_address.in_(self.recipients[start : start + 500]))
+                    select(
+                        Message.to_address, Message.id, Message.status, Message.last_response
+                    ).where(Message.to_address.in_(self.recipients[start : start + 500]))
                 ).all()
                 for to, message_id, status, response in rows:
                     states[to].append((str(message_id), status, response))

@@ -103,6 +103,7 @@ def test_redis_frozen_during_writes(chaos_stack: ChaosStack, smtp: SmtpServer) -
     invite_all(http, job)
     smtp.mailbox.wait_for(len(invited) // 4, timeout=60)
     decisions = Decisions(chaos_stack.base_url, dict(http.headers), applications).start(0.2)
+    decisions.wait_answered(1)  # the fault comes while decisions are coming in
     time.sleep(0.5)
     freeze = sized(12, 30)
     chaos_stack.redis.freeze()
@@ -123,11 +124,13 @@ def test_redis_frozen_during_writes(chaos_stack: ChaosStack, smtp: SmtpServer) -
     assert validated(applications) == set(applications)
     tally.wait(timeout=sized(90, 180))
     figures = tally.check(http, chaos_stack)
+    assert decisions.longest_try(frozen_at, thawed_at) > 0, "no decision met the fault"
     longest = decisions.longest_try(frozen_at, thawed_at)
     figures.notes.update(
         freeze_seconds=freeze,
         longest_decision_while_frozen=round(longest, 1),
         longest_readyz_while_frozen=max(p[0] for p in probes),
+        decision_outcomes=decisions.outcomes(),
     )
     assert longest < ANSWER_WITHIN, f"a decision waited {longest:.1f} s on the frozen Redis"
     assert max(p[0] for p in probes) < ANSWER_WITHIN, f"/readyz hung: {probes}"

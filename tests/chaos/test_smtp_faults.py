@@ -67,7 +67,9 @@ def test_smtp_answers_421_451_550_554_and_hangs(chaos_stack: ChaosStack, smtp: S
     figures.notes["421_answers"] = refused_421
     figures.notes["fault_window_seconds"] = window
 
-    by_tag = {tag: [r for n, r in enumerate(recipients) if tags[n] == tag] for tag in FAULTS.values()}
+    by_tag = {
+        tag: [r for n, r in enumerate(recipients) if tags[n] == tag] for tag in FAULTS.values()
+    }
     final = {r: rows[0][1] for r, rows in tally.states.items()}
     assert refused_421 > 0, "the 421 window met no attempt"
     assert {final[r] for r in by_tag["550"] + by_tag["554"]} == {"failed"}
