@@ -48,6 +48,9 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._sockets = self._sockets, set()
         if listener is not None:
+            # close() alone leaves a thread blocked in accept() listening (Linux): shutdown()
+            # wakes it, and the port refuses connections from now on.
+            _shut(listener)
             listener.close()
         for sock in sockets:
             _shut(sock)
