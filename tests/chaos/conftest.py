@@ -52,17 +52,32 @@ def smtp(chaos_smtp: SmtpServer) -> SmtpServer:
     return chaos_smtp
 
 
+_started: list[ChaosStack] = []
+
+
 @pytest.fixture(scope="session")
 def shared_stack(
     chaos_smtp: SmtpServer, private_redis: PrivateRedis | None, tmp_path_factory: Any
 ) -> Iterator[ChaosStack]:
     """The real processes, started once for the suite (a start costs seconds on a busy
-    machine); each scenario heals what the previous one broke."""
+    machine); each scenario heals what the previous one broke. Stopped after the suite's last
+    scenario (see below), not at the end of the session."""
     if private_redis is not None:
         private_redis.flush()
     stack = start_chaos_stack(tmp_path_factory.mktemp("chaos"), chaos_smtp, private_redis)
+    _started.append(stack)
     yield stack
     stack.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After the last chaos scenario: stop the stack, so that its beat never acts on what the
+    tests after it write to the same database (they run in the same session in `make test`)."""
+    if nextitem is not None and Path(__file__).parent in Path(nextitem.path).parents:
+        return
+    while _started:
+        _started.pop().stop()
 
 
 @pytest.fixture
