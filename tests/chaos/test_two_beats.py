@@ -33,7 +33,7 @@ def test_two_beats_at_once(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     run = run_id()
     invited = [address(run, n, "inv") for n in range(sized(20, 100))]
     decided = (
-        [address(run, n, "val") for n in range(sized(10, 40))]
+        [address(run, n, "val") for n in range(sized(5, 40))]
         if chaos_stack.api_broker is not None
         else []
     )
