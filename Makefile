@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench messages venv clean fuzz
+.PHONY: run test chaos fuzz lint bench messages venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The chaos suite at full size (300 invitations...): faults injected into the real stack, figures
+# written to var/chaos/results.json. `make test` runs it in quick mode (CHAOS_QUICK=1, the default).
+chaos: $(STAMP)
+	CHAOS_QUICK=0 $(BIN)/pytest tests/chaos -m chaos --timeout 1200 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
