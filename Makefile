@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench messages venv clean
+.PHONY: run test chaos fuzz lint bench messages venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +20,24 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The chaos suite at full size (300 invitations...): faults injected into the real stack, figures
+# written to var/chaos/results.json. `make test` runs it in quick mode (CHAOS_QUICK=1, the default).
+chaos: $(STAMP)
+	CHAOS_QUICK=0 $(BIN)/pytest tests/chaos -m chaos --timeout 1200 $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
+
+# schemathesis over the whole OpenAPI, longer than in `make test`: random cases from a seed
+# (printed; FUZZ_SEED=... replays a run), FUZZ_EXAMPLES cases per operation.
+FUZZ_EXAMPLES ?= 100
+FUZZ_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+fuzz: $(STAMP)
+	@echo "FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"
+	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/pytest tests/api/test_openapi_fuzz.py -s $(PYTEST_ARGS)
 
 # After changing an email template: refresh the catalogues, then translate what is new or fuzzy.
 messages: $(STAMP)

@@ -67,7 +67,9 @@ def make_engine(
     )
     limit = settings.database_statement_timeout
     if statement_limits and limit > 0:  # and a server that stops answering is not waited for
-        statement_deadline.watch(engine, limit + DEADLINE_MARGIN)
+        statement_deadline.watch(
+            engine, limit + DEADLINE_MARGIN, ping_seconds=settings.database_connect_timeout
+        )
     return engine
 
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     metrics_token: str = Field(
         default="", description="when set, /metrics wants Authorization: Bearer <this token>"
     )
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins browsers may call the API from (empty: none)",
+    )
     default_timezone: str = "Europe/Brussels"
     outbox_relay_seconds: float = 5.0
     outbox_relay_grace_seconds: float = 2.0
@@ -132,6 +136,11 @@ class Settings(BaseSettings):
     def resolved_storage_dir(self) -> Path:
         """STORAGE_DIR, or var/files: uploaded CVs and attachments, outside any web root."""
         return (self.storage_dir or self.var_dir / "files").resolve()
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS as a list, without blanks or trailing slashes."""
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def uses_embedded_broker(self) -> bool:

@@ -42,10 +42,10 @@ class _Watchdog:
                 threading.Thread(target=self._watch, daemon=True, name="statement-deadline").start()
             token = next(self._tokens)
             self._armed[token] = descriptor
-            idle = not self._deadlines
-            heapq.heappush(self._deadlines, (time.monotonic() + seconds, token))
-            if idle:  # else the watcher already wakes no later than this one's deadline (every
-                self._changed.notify()  # deadline is as long, so none comes before the earliest)
+            deadline = time.monotonic() + seconds
+            if not self._deadlines or deadline < self._deadlines[0][0]:
+                self._changed.notify()  # else the watcher wakes before this one is due anyway
+            heapq.heappush(self._deadlines, (deadline, token))
             return token
 
     def disarm(self, token: int) -> None:
@@ -86,13 +86,14 @@ _WATCHDOG = _Watchdog()
 _TOKEN = "recrue.statement_deadline"
 
 
-def watch(engine: Engine, seconds: float) -> None:
+def watch(engine: Engine, seconds: float, ping_seconds: float) -> None:
     """Give every statement run on `engine` (psycopg) a client-side deadline of `seconds`, and
-    the ping that checks a pooled connection before its use too (it runs no events)."""
+    the ping that checks a pooled connection before its use one of `ping_seconds` (it runs no
+    events; a request on a hung server thus fails within about that)."""
     ping = engine.dialect.do_ping
 
     def do_ping(dbapi_connection: Any) -> bool:
-        token = _WATCHDOG.arm(dbapi_connection.pgconn.socket, seconds)
+        token = _WATCHDOG.arm(dbapi_connection.pgconn.socket, ping_seconds)
         try:
             return ping(dbapi_connection)
         finally:

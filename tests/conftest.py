@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     Tests of a Redis outage need Redis: they are not collected on the embedded broker; those of
     a PostgreSQL outage need PostgreSQL (a network database). Tests through a real Postfix or
-    Dovecot need it installed and root; those through libical need its GObject bindings
+    Dovecot need it installed and root; those through libical need it and a C compiler
     (`.ci/run` installs all three).
     """
     unrunnable = []

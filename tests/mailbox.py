@@ -1,5 +1,11 @@
-"""An in-process SMTP server (aiosmtpd) that keeps what it receives, for tests and the bench."""
+"""An in-process SMTP server (aiosmtpd) that keeps what it receives, for tests and the bench.
 
+Its `faults` make it misbehave on purpose (the chaos suite): a 421 or 451 to every MAIL FROM
+while a fault window is open, a chosen answer to chosen recipients at RCPT or after the data,
+or the data kept and never answered.
+"""
+
+import asyncio
 import email
 import email.policy
 import socket
@@ -20,6 +26,37 @@ class Received:
     message: EmailMessage
     at: float
     peer: object = None
+    answered: bool = True  # False: the server kept the data and never answered (a hang)
+
+
+Rule = Callable[[str], str | None]  # a recipient's address -> an SMTP answer, or None: accept
+
+
+@dataclass
+class Faults:
+    """What the server answers instead of 250. Every field may change while the server runs.
+
+    - `mail`: the answer to every MAIL FROM (e.g. "421 4.3.2 Service shutting down");
+    - `rcpt`: per recipient, the answer to RCPT TO (e.g. "550 5.1.1 No such user");
+    - `data`: per message (its first recipient), the answer after the data instead of 250:
+      the message is not kept (e.g. "554 5.7.1 Rejected");
+    - `hang_after_data`: per message, keep the data (it may be delivered) and never answer;
+      the connection is held for `hang_seconds`;
+    - `delay_seconds`: how long the server takes to accept each message (a slow relay).
+    """
+
+    mail: str | None = None
+    rcpt: Rule | None = None
+    data: Rule | None = None
+    hang_after_data: Callable[[str], bool] | None = None
+    hang_seconds: float = 120.0
+    delay_seconds: float = 0.0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (address, answer) given
+
+    def clear(self) -> None:
+        self.mail = self.rcpt = self.data = self.hang_after_data = None
+        self.delay_seconds = 0.0
+        self.refused.clear()
 
 
 @dataclass
@@ -60,10 +97,40 @@ class Mailbox:
 
 
 class _Handler:
-    def __init__(self, mailbox: Mailbox) -> None:
+    def __init__(self, mailbox: Mailbox, faults: Faults) -> None:
         self.mailbox = mailbox
+        self.faults = faults
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.faults.mail is not None:
+            self.faults.refused.append(("", self.faults.mail))
+            return self.faults.mail
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        answer = self.faults.rcpt(address) if self.faults.rcpt else None
+        if answer is not None:
+            self.faults.refused.append((address, answer))
+            return answer
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        first = envelope.rcpt_tos[0] if envelope.rcpt_tos else ""
+        answer = self.faults.data(first) if self.faults.data else None
+        if answer is not None:
+            self.faults.refused.append((first, answer))
+            return answer
+        hang = bool(self.faults.hang_after_data and self.faults.hang_after_data(first))
+        if self.faults.delay_seconds:
+            await asyncio.sleep(self.faults.delay_seconds)
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -74,8 +141,12 @@ class _Handler:
                 message=message,
                 at=time.time(),
                 peer=session.peer,
+                answered=not hang,
             )
         )
+        if hang:  # the data is kept: it may go on to the recipient, but the client never knows
+            await asyncio.sleep(self.faults.hang_seconds)
+            return "451 4.4.2 Timed out"
         return "250 2.0.0 Ok: queued"
 
 
@@ -90,9 +161,9 @@ class _CountingSMTP(SMTP):
 
 
 class _Controller(Controller):
-    def __init__(self, mailbox: Mailbox, **kwargs: object) -> None:
+    def __init__(self, mailbox: Mailbox, faults: Faults, **kwargs: object) -> None:
         self._mailbox = mailbox
-        super().__init__(_Handler(mailbox), **kwargs)  # type: ignore[arg-type]
+        super().__init__(_Handler(mailbox, faults), **kwargs)  # type: ignore[arg-type]
 
     def factory(self) -> SMTP:
         return _CountingSMTP(self.handler, mailbox=self._mailbox, **self.SMTP_kwargs)
@@ -105,12 +176,15 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    """aiosmtpd on a free loopback port."""
+    """aiosmtpd on a free loopback port; `faults` make it misbehave on purpose."""
 
     def __init__(self) -> None:
         self.mailbox = Mailbox()
+        self.faults = Faults()
         self.port = free_port()
-        self._controller = _Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = _Controller(
+            self.mailbox, self.faults, hostname="127.0.0.1", port=self.port
+        )
 
     def start(self) -> None:
         self._controller.start()

@@ -20,7 +20,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
+        log = (self.logs / f"{name}.log").open("ab")  # a restart adds to the same log
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", *args],
             env={**self.env, **(env or {})},

@@ -50,7 +50,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         limit, detail = limit_for(scope["path"])
-        too_large = problem(413, "too-large", "Request too large", detail)
+        too_large = problem("too-large", detail)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await too_large(scope, receive, send)

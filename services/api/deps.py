@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from services.api import idempotency
@@ -46,12 +47,20 @@ class Agent:
         return f"{self.role}:{self.name}"
 
 
-def current_agent(request: Request, session: SessionDep) -> Agent:
+# Declares the bearer scheme in the OpenAPI (the Authorize button of /docs); the key is checked
+# below, so that a missing or malformed one is a 401 problem.
+bearer = HTTPBearer(auto_error=False, description="An API key: `recrue create-api-key`")
+
+
+def current_agent(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Agent:
     """The agent whose bearer key authorises the request (401 without a valid key)."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key:
+    if credentials is None or not credentials.credentials.strip():
         raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-    found = find_agent(session, key.strip())
+    found = find_agent(session, credentials.credentials.strip())
     if found is None:
         raise Unauthorized("unknown or revoked API key")
     idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
@@ -59,6 +68,9 @@ def current_agent(request: Request, session: SessionDep) -> Agent:
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+ROLE_CHECK = "_recrue_role_check"
 
 
 def roles(*allowed: str):  # type: ignore[no-untyped-def]
@@ -69,6 +81,7 @@ def roles(*allowed: str):  # type: ignore[no-untyped-def]
             raise Forbidden(f"role '{agent.role}' may not do this", required=list(allowed))
         return agent
 
+    setattr(check, ROLE_CHECK, True)  # the OpenAPI documents a 403 (services.api.openapi)
     return Depends(check)
 
 

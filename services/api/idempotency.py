@@ -20,6 +20,7 @@ rather than the secret a second time. The key still makes the write happen once.
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.errors import problem
+from services.api.errors import field_error, invalid, problem
 from shared.db import get_sessionmaker
 from shared.models import IdempotentRequest
 
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 HEADER = b"idempotency-key"  # as ASGI gives header names: lower case bytes
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY = 200
+KEY_FIELD = "header.Idempotency-Key"
+# Printable ASCII, no space at either end (the OpenAPI states the same pattern).
+KEY_PATTERN_TEXT = f"^[!-~](?:[ -~]{{0,{MAX_KEY - 2}}}[!-~])?$"
+KEY_PATTERN = re.compile(KEY_PATTERN_TEXT)
 # How long a repeat waits for the first request's answer to be recorded after its commit.
 ANSWER_WAIT_SECONDS = 10
 # Answer headers that belong to one transmission, not to the answer.
@@ -114,17 +119,13 @@ def replay(exc: Replay, replayable: bool = True) -> Response:
                 )
             ).one()
         if row.fingerprint != exc.keyed.fingerprint:
-            return problem(
-                422,
-                "idempotency-key-reused",
-                "Idempotency-Key reused",
-                "this Idempotency-Key was sent before with another request: use a new key",
+            return invalid(
+                [field_error(KEY_FIELD, "sent before with another request: use a new key")],
+                slug="idempotency-key-reused",
             )
         if row.status_code is not None and not replayable:
             return problem(
-                409,
                 "idempotent-answer-not-kept",
-                "Done, answer not kept",
                 "the first request with this Idempotency-Key was carried out; its answer held a "
                 "secret, which is shown once and never kept: list the resources to find it",
             )
@@ -132,9 +133,7 @@ def replay(exc: Replay, replayable: bool = True) -> Response:
             return _stored(row.status_code, row.headers or [], row.body)
         if time.monotonic() > deadline:
             return problem(
-                409,
                 "idempotent-answer-lost",
-                "Done, answer not kept",
                 "the first request with this Idempotency-Key was carried out, but its answer "
                 "was not recorded: read the resource to see the result",
             )
@@ -175,13 +174,9 @@ class IdempotentWrites:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not key or len(key) > MAX_KEY or not key.isprintable():
-            await problem(
-                422,
-                "validation-error",
-                "Invalid request",
-                f"Idempotency-Key must be 1 to {MAX_KEY} printable characters",
-            )(scope, receive, send)
+        if not KEY_PATTERN.fullmatch(key):
+            why = f"must be 1 to {MAX_KEY} printable ASCII characters, no space at either end"
+            await invalid([field_error(KEY_FIELD, why)])(scope, receive, send)
             return
         body = await _body(receive)
         keyed = Keyed(key, _fingerprint(scope, body))
@@ -218,7 +213,7 @@ def _key(scope: Scope) -> str | None:
         return None
     for name, value in scope["headers"]:
         if name == HEADER:
-            return bytes(value).decode("latin-1").strip()
+            return bytes(value).decode("latin-1")
     return None
 
 

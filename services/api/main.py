@@ -3,10 +3,11 @@
 import time
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api import errors, idempotency, security
+from services.api import errors, idempotency, openapi, security
 from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.body_limit import BodyLimit
@@ -25,6 +26,7 @@ from services.api.trials.router import router as trials
 from shared.secret_key import require_secret_key
 from shared.settings import get_settings
 
+CORS_MAX_AGE = 600  # seconds a browser may keep a preflight's answer
 REQUESTS = Counter("recrue_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("recrue_http_request_seconds", "HTTP request latency", ["method", "route"])
 
@@ -94,8 +96,19 @@ def create_app() -> FastAPI:
     app.add_middleware(security.RejectNulInQuery)
     app.add_middleware(Metrics)
     app.add_middleware(BodyLimit)  # nothing reads a body before its limit applies
+    # Outside BodyLimit and every check: a preflight is answered before them, and their
+    # answers (401, 413...) carry the CORS headers too.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=get_settings().cors_origin_list,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Idempotent-Replayed", "Retry-After", "Content-Disposition"],
+        max_age=CORS_MAX_AGE,
+    )
     # Outermost: the headers go on every answer, the 413s of BodyLimit included.
     app.add_middleware(security.SecurityHeaders)
+    openapi.install(app)
     return app
 
 

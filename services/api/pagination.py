@@ -12,6 +12,7 @@ from services.api.errors import Invalid
 from services.api.schemas import BIGINT_MAX
 
 T = TypeVar("T")
+UNKNOWN_CURSOR = "cursor is not one this API gave"
 
 
 class Page(BaseModel, Generic[T]):
@@ -35,9 +36,9 @@ def page_params(
         try:
             offset = int(base64.urlsafe_b64decode(cursor.encode()).decode())
         except ValueError:
-            raise Invalid("cursor is not one this API gave", field="cursor") from None
+            raise Invalid(UNKNOWN_CURSOR, field="cursor", at="query") from None
         if not 0 <= offset <= BIGINT_MAX:  # SQL OFFSET is a BIGINT
-            raise Invalid("cursor is not one this API gave", field="cursor")
+            raise Invalid(UNKNOWN_CURSOR, field="cursor", at="query")
     return PageParams(limit=limit, offset=offset)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.errors import problem
+from services.api.errors import field_error, invalid
 
 
 class RejectNulInQuery:
@@ -28,18 +28,10 @@ class RejectNulInQuery:
             if names:
                 shown = [name.replace("\x00", "\\0") for name in names]
                 errors = [
-                    {
-                        "loc": ["query", name],
-                        "msg": "must not contain a NUL character",
-                        "type": "nul_character",
-                    }
+                    field_error(f"query.{name}", "must not contain a NUL character")
                     for name in shown
                 ]
-                detail = "invalid " + ", ".join(shown)
-                response = problem(
-                    422, "validation-error", "Invalid request", detail, errors=errors
-                )
-                await response(scope, receive, send)
+                await invalid(errors)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -10,12 +10,27 @@ PROBLEM = "application/problem+json"
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    """The one shape of every error: a listed type, its title and status, a detail; the
+    failing fields of a 422; the state of a 409 refused by a state."""
+    from services.api.errors import PROBLEMS
+
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     body = dict(response.json())
     assert body["status"] == status
     assert body["type"].startswith("urn:recrue:problem:")
-    assert body["title"] and body["detail"]
+    slug = body["type"].removeprefix("urn:recrue:problem:")
+    assert PROBLEMS[slug][:2] == (status, body["title"])
+    assert isinstance(body["detail"], str) and len(body["detail"]) > 8
+    assert "field" not in body and "loc" not in body
+    if status == 422:
+        assert body["errors"], body
+        for error in body["errors"]:
+            assert set(error) == {"field", "message"}, error
+            assert error["field"].split(".")[0] in {"body", "query", "path", "header"}
+            assert error["message"]
+    if slug in ("state-conflict", "slot-full"):
+        assert body["state"], body
     return body
 
 
@@ -61,7 +76,9 @@ def test_unknown_id_in_an_action_is_404(client: Any, hr: dict[str, str]) -> None
 
 def test_malformed_id_is_422(client: Any, hr: dict[str, str]) -> None:
     body = assert_problem(client.get("/api/v1/jobs/not-a-uuid", headers=hr), 422)
-    assert body["errors"][0]["loc"] == ["path", "job_id"]
+    assert body["errors"] == [{"field": "path.job_id", "message": body["errors"][0]["message"]}]
+    assert "UUID" in body["errors"][0]["message"]
+    assert body["detail"].startswith("1 field is invalid: path.job_id: ")
 
 
 def test_wrong_types_name_the_fields(client: Any, hr: dict[str, str]) -> None:
@@ -69,15 +86,19 @@ def test_wrong_types_name_the_fields(client: Any, hr: dict[str, str]) -> None:
         "/api/v1/jobs", json={"title": "", "reference": 12, "year": "soon"}, headers=hr
     )
     body = assert_problem(response, 422)
-    fields = {tuple(e["loc"]) for e in body["errors"]}
-    assert {("body", "title"), ("body", "reference"), ("body", "year")} <= fields
+    fields = {e["field"] for e in body["errors"]}
+    assert {"body.title", "body.reference", "body.year"} <= fields
+    assert all(set(e) == {"field", "message"} and e["message"] for e in body["errors"])
 
 
 def test_body_that_is_not_json_is_422(client: Any, hr: dict[str, str]) -> None:
     response = client.post(
         "/api/v1/jobs", content=b"{not json", headers={**hr, "content-type": "application/json"}
     )
-    assert_problem(response, 422)
+    body = assert_problem(response, 422)
+    assert body["type"] == "urn:recrue:problem:validation-error"
+    assert body["errors"][0]["field"].startswith("body")
+    assert "not valid JSON" in body["errors"][0]["message"]
 
 
 def test_unknown_fields_are_refused(client: Any, hr: dict[str, str]) -> None:

@@ -19,15 +19,21 @@ from services.api.applications.schemas import (
 from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import HistoryOut
 from services.api.files.schemas import StoredFileOut
-from services.api.files.service import download
+from services.api.files.service import MEDIA_TYPES, download
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
+from services.api.openapi import binary, problems
 from services.api.pagination import Page, PageParams, page_params, paginate
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
 
-@router.post("", status_code=201, response_model=ApplicationOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApplicationOut,
+    responses=problems(404, not_found="No such job_id or candidate_id"),
+)
 def submit_application(data: ApplicationCreate, session: SessionDep, agent: HR) -> object:
     return service.submit_application(session=session, data=data, actor=agent.actor)
 
@@ -146,7 +152,11 @@ def upload_cv(
     )
 
 
-@router.get("/{application_id}/cv", response_class=FileResponse)
+@router.get(
+    "/{application_id}/cv",
+    response_class=FileResponse,
+    responses={200: {"description": "The CV, as uploaded", "content": binary(*MEDIA_TYPES)}},
+)
 def download_cv(application_id: uuid.UUID, session: SessionDep, _: HR) -> FileResponse:
     return download(service.get_cv(session=session, application_id=application_id))
 

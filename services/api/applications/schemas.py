@@ -6,7 +6,15 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from services.api.candidates.schemas import CandidateCreate, CandidateRef
-from services.api.schemas import AwareUTC, Input, Omittable, Resource, UTCDateTime
+from services.api.schemas import (
+    AwareUTC,
+    Input,
+    Omittable,
+    Resource,
+    UTCDateTime,
+    case,
+    rules,
+)
 
 ApplicationKind = Literal["specific", "spontaneous"]
 ApplicationStatusName = Literal[
@@ -27,6 +35,23 @@ def _bounded_profile(profile: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class ApplicationCreate(Input):
+    model_config = rules(
+        allOf=[
+            {
+                "oneOf": [
+                    case(("job_id",), kind={"const": "specific"}),
+                    case(absent=("job_id",), kind={"const": "spontaneous"}),
+                ]
+            },
+            {
+                "oneOf": [
+                    case(("candidate_id",), ("candidate",)),
+                    case(("candidate",), ("candidate_id",)),
+                ]
+            },
+        ]
+    )
+
     kind: ApplicationKind
     job_id: uuid.UUID | None = None
     candidate_id: uuid.UUID | None = None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from services.api.applications.schemas import ApplicationCreate, ApplicationUpdate
 from services.api.candidates import service as candidates
 from services.api.candidates.service import create_candidate, get_candidate
-from services.api.errors import Conflict, NotFound
+from services.api.errors import Conflict, Duplicate, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
 from shared import availability, history, links
@@ -45,7 +45,7 @@ def _refuse_second_application(session: Session, candidate_id: uuid.UUID, job: J
         )
     )
     if already is not None:
-        raise Conflict(
+        raise Duplicate(
             f"the candidate already applied to job '{job.reference}'", application_id=already
         )
 

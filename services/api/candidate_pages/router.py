@@ -1,6 +1,6 @@
 """`/c/{token}`: the pages candidates reach from their emails, without an account."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse
@@ -9,10 +9,24 @@ from pydantic import Field
 from services.api.candidate_pages import service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
+from services.api.openapi import text
 from services.api.schemas import PlainText
 from shared import links
 
-router = APIRouter(prefix="/c", tags=["candidate pages"], include_in_schema=False)
+router = APIRouter(prefix="/c", tags=["candidate pages"])
+# Every answer of a page is a page (a form's invalid field, a body over its limit or of another
+# type are problem+json, see services.api.openapi).
+PAGES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": text("text/html")}
+    for status, description in {
+        200: "The page",
+        400: "A link for another purpose, or an answer the page does not offer",
+        404: "Not a link we sent (tampered, or unknown)",
+        409: "What the page would do is no longer possible (a full slot, a closed step)",
+        410: "The link expired or was revoked",
+        503: "The database did not answer: try again later (`Retry-After`)",
+    }.items()
+}
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -32,7 +46,12 @@ def unavailable(request: Request) -> HTMLResponse:
     return response
 
 
-@router.get("/{signed}", response_class=HTMLResponse)
+@router.get(
+    "/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="A candidate's page, reached from an email; a GET changes nothing.",
+)
 def show(
     request: Request,
     signed: str,
@@ -58,7 +77,12 @@ class PageForm(PlainText):
     phone: str = Field(default="", max_length=50)
 
 
-@router.post("/{signed}", response_class=HTMLResponse)
+@router.post(
+    "/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="What the page's form does, once: repeating it shows what was done.",
+)
 def act(
     request: Request,
     signed: str,

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.api import search
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
-from services.api.errors import Conflict, NotFound
+from services.api.errors import Duplicate, NotFound
 from shared.models import Candidate
 
 
@@ -30,7 +30,7 @@ def _refuse_taken_email(
         )
     )
     if taken is not None:
-        raise Conflict(f"a candidate with the email {email} already exists", candidate_id=taken)
+        raise Duplicate(f"a candidate with the email {email} already exists", candidate_id=taken)
 
 
 def create_candidate(*, session: Session, data: CandidateCreate) -> Candidate:

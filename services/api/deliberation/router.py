@@ -20,6 +20,7 @@ from services.api.deliberation.schemas import (
 from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import DossierOut
 from services.api.jobs.service import get_job
+from services.api.openapi import binary, text
 
 router = APIRouter(tags=["deliberation"])
 
@@ -30,7 +31,16 @@ def shortlist(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
     return {"items": service.shortlist_rows(dossiers, service.decisions(session, job_id))}
 
 
-@router.get("/jobs/{job_id}/shortlist/report", response_model=None)
+@router.get(
+    "/jobs/{job_id}/shortlist/report",
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "The report: an HTML page (`format=html`) or a PDF (`format=pdf`)",
+            "content": {**text("text/html"), **binary("application/pdf")},
+        }
+    },
+)
 def shortlist_report(
     job_id: uuid.UUID,
     session: SessionDep,

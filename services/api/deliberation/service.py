@@ -170,7 +170,9 @@ def decide(
     strangers = [str(i) for i in named if i not in candidates]
     if strangers:
         raise Invalid(
-            f"not on this job's short-list: {', '.join(strangers)}", dossier_ids=strangers
+            f"not on this job's short-list: {', '.join(strangers)}",
+            field="retained_dossier_id" if str(retained_dossier_id) in strangers else "reserve",
+            dossier_ids=strangers,
         )
     job.deliberation_decided_on = decided_on
     job.deliberation_reference = reference

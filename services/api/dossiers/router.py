@@ -18,8 +18,10 @@ from services.api.dossiers.schemas import (
 from services.api.errors import NotFound
 from services.api.files import service as files
 from services.api.files.schemas import StoredFileOut
+from services.api.files.service import MEDIA_TYPES
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
+from services.api.openapi import binary
 from services.api.pagination import Page, PageParams, page_params, paginate
 from services.api.schemas import CampaignQuery, YearQuery
 from shared.workflow import DossierStatus
@@ -130,7 +132,11 @@ def list_attachments(dossier_id: uuid.UUID, session: SessionDep, _: HR) -> objec
     return {"items": service.attachments(session=session, dossier_id=dossier_id)}
 
 
-@router.get("/attachments/{file_id}", response_class=FileResponse)
+@router.get(
+    "/attachments/{file_id}",
+    response_class=FileResponse,
+    responses={200: {"description": "The file, as uploaded", "content": binary(*MEDIA_TYPES)}},
+)
 def download_attachment(file_id: uuid.UUID, session: SessionDep, _: HR) -> FileResponse:
     stored = files.get_file(session=session, file_id=file_id)
     if stored.purpose != "attachment":

@@ -19,11 +19,23 @@ CHUNK = 1 << 16
 
 
 class TooLarge(DomainError):
-    status, slug, title = 413, "too-large", "File too large"
+    status, slug = 413, "too-large"
 
 
 class UnsupportedType(DomainError):
-    status, slug, title = 415, "unsupported-type", "Unsupported file type"
+    status, slug = 415, "unsupported-media-type"
+
+
+# What sniff may find: the media types a stored file is served with.
+MEDIA_TYPES = (
+    "application/pdf",
+    "application/msword",
+    "application/rtf",
+    "image/png",
+    "image/jpeg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+)
 
 
 def sniff(head: bytes, data: bytes) -> str | None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import select, text
@@ -17,6 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.api.errors import Unauthorized, problem
+from services.api.openapi import problems
+from services.api.openapi import text as text_content
 from shared.celery_app import make_celery
 from shared.db import get_engine, session_scope
 from shared.models import CalendarReplyCount
@@ -24,6 +26,8 @@ from shared.replies import Outcome
 from shared.settings import get_settings
 
 router = APIRouter(tags=["operations"])
+# The classic text format (what generate_latest writes: metric names are plain ASCII here).
+METRICS_TYPE = "text/plain; version=0.0.4"
 log = logging.getLogger(__name__)
 
 
@@ -72,7 +76,11 @@ def _bounded(checks: dict[str, Callable[[], str | None]]) -> dict[str, str | Non
     return dict(results)
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=dict[str, object],
+    responses=problems(503, unavailable="Not ready: `checks` names each unreachable dependency"),
+)
 def readyz() -> JSONResponse | dict[str, object]:
     """The database and the broker answer, each within READYZ_TIMEOUT seconds."""
     checks = _bounded({"database": _check_database, "broker": _check_broker})
@@ -83,11 +91,23 @@ def readyz() -> JSONResponse | dict[str, object]:
             if error:
                 log.warning("readyz: %s unreachable: %s", name, error)
         failing = {name: "unreachable" for name, error in checks.items() if error}
-        return problem(503, "not-ready", "Not ready", "a dependency is unreachable", checks=failing)
+        return problem("not-ready", f"unreachable: {', '.join(sorted(failing))}", checks=failing)
     return {"status": "ready", "checks": {name: "ok" for name in checks}}
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"description": "Prometheus text exposition", "content": text_content(METRICS_TYPE)},
+        **problems(
+            401,
+            404,
+            unauthorized="With METRICS_TOKEN: not its bearer",
+            not_found="METRICS_ENABLED=false",
+        ),
+    },
+)
 def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
     """Prometheus text exposition (METRICS_ENABLED; with METRICS_TOKEN, for its bearer only)."""
     settings = get_settings()
@@ -99,7 +119,8 @@ def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
             raise Unauthorized("metrics need Authorization: Bearer <METRICS_TOKEN>")
     return Response(
-        generate_latest() + generate_latest(_FROM_DATABASE), media_type=CONTENT_TYPE_LATEST
+        generate_latest() + generate_latest(_FROM_DATABASE),
+        media_type=f"{METRICS_TYPE}; charset=utf-8",
     )
 
 

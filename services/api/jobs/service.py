@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from services.api.errors import Conflict, NotFound
+from services.api.errors import Duplicate, NotFound
 from services.api.jobs.schemas import JobCreate, JobUpdate
 from shared.models import Job
 
@@ -22,7 +22,7 @@ def get_job(*, session: Session, job_id: uuid.UUID) -> Job:
 def create_job(*, session: Session, data: JobCreate) -> Job:
     """Create a job offer; its reference must be unique."""
     if session.scalar(select(Job.id).where(Job.reference == data.reference)):
-        raise Conflict(f"a job with reference '{data.reference}' already exists")
+        raise Duplicate(f"a job with reference '{data.reference}' already exists")
     job = Job(**data.model_dump())
     session.add(job)
     session.flush()

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header
 from services.api.deps import HR, Reader, SessionDep
 from services.api.messages import service
 from services.api.messages.schemas import FreeMessage, MessageOut, MessagesOut
+from services.api.openapi import problems
 from services.api.pagination import Page, PageParams, page_params, paginate
 
 router = APIRouter(prefix="/messages", tags=["messages"])
@@ -28,7 +29,12 @@ def list_messages(
     return paginate(session, query, page)
 
 
-@router.post("", status_code=202, response_model=MessagesOut)
+@router.post(
+    "",
+    status_code=202,
+    response_model=MessagesOut,
+    responses=problems(404, not_found="No such dossier (`dossier_ids` names them)"),
+)
 def write_to_candidates(
     data: FreeMessage,
     session: SessionDep,

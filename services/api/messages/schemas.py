@@ -3,7 +3,7 @@ import uuid
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from services.api.schemas import Input, Resource, UTCDateTime
+from services.api.schemas import Input, Resource, UTCDateTime, case, rules
 from shared.emails.kinds import KINDS
 
 # Before links' ids were kept out of messages' keys, a proposed job's key was its link's id.
@@ -41,10 +41,18 @@ class FreeMessage(Input):
     """A message written here (`subject` and `body`), or a `template`: an email kind that needs
     nothing but the candidate and the job (see GET /email-previews)."""
 
+    model_config = rules(
+        oneOf=[case(("subject", "body"), ("template",)), case(("template",), ("subject", "body"))]
+    )
+
     dossier_ids: list[uuid.UUID] = Field(min_length=1, max_length=5000)
     subject: str | None = Field(default=None, min_length=1, max_length=300)
     body: str | None = Field(default=None, min_length=1, max_length=20_000)
-    template: str | None = Field(default=None, max_length=50)
+    template: str | None = Field(
+        default=None,
+        max_length=50,
+        json_schema_extra={"enum": sorted(TEMPLATES)},  # type: ignore[dict-item]
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> "FreeMessage":

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from services.api.deps import HR
 from services.api.errors import NotFound
+from services.api.openapi import problems, text
 from shared.emails.kinds import KINDS
 from shared.emails.render import render
 
@@ -46,7 +47,17 @@ def list_kinds(_: HR) -> object:
     }
 
 
-@router.get("/{kind}", response_model=PreviewOut)
+@router.get(
+    "/{kind}",
+    response_model=PreviewOut,
+    responses={
+        200: {
+            "description": "The email as JSON, or its HTML as a page (`format=html`)",
+            "content": text("text/html"),
+        },
+        **problems(404, not_found="No such email kind (`kinds` lists them)"),
+    },
+)
 def preview(
     kind: str,
     _: HR,

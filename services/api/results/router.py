@@ -3,6 +3,7 @@ import uuid
 from fastapi import APIRouter
 
 from services.api.deps import HR, CurrentAgent, SessionDep
+from services.api.openapi import problems
 from services.api.results import service
 from services.api.results.schemas import GlobalScoreInput, GlobalScoreOut, ResultInput
 from services.api.trials.schemas import ParticipationOut
@@ -10,7 +11,11 @@ from services.api.trials.schemas import ParticipationOut
 router = APIRouter(tags=["results"])
 
 
-@router.post("/participations/{participation_id}/result", response_model=ParticipationOut)
+@router.post(
+    "/participations/{participation_id}/result",
+    response_model=ParticipationOut,
+    responses=problems(403, forbidden="Neither HR nor an examiner assigned to this trial"),
+)
 def record_result(
     participation_id: uuid.UUID, data: ResultInput, session: SessionDep, agent: CurrentAgent
 ) -> object:

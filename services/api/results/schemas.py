@@ -1,14 +1,22 @@
 import uuid
-from decimal import Decimal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.api.schemas import Input, Points
+from services.api.schemas import NOT_BLANK, Input, Points, case, rules, two_decimals
 
 
 class ResultInput(Input):
+    model_config = rules(
+        oneOf=[
+            case(("score",), present={"const": True}),
+            case(absent=("score",), present={"const": False}),
+        ]
+    )
+
     present: bool
-    score: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    score: two_decimals(ge=0) | None = Field(  # type: ignore[valid-type]
+        default=None, description="at most the trial's max_score"
+    )
     comment: str | None = Field(default=None, max_length=5000)
     passed: bool | None = Field(
         default=None, description="default: score >= the trial's pass score; absent: failed"
@@ -26,7 +34,15 @@ class ResultInput(Input):
 
 
 class GlobalScoreInput(Input):
-    score: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    # An override needs a reason (a text with something other than spaces).
+    model_config = rules(
+        anyOf=[
+            case(absent=("score",)),
+            case(("score", "reason"), reason={"type": "string", "pattern": NOT_BLANK}),
+        ]
+    )
+
+    score: two_decimals(ge=0, le=100) | None = None  # type: ignore[valid-type]
     reason: str | None = Field(default=None, max_length=5000)
 
     @model_validator(mode="after")

@@ -6,7 +6,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from services.api.schemas import AwareUTC, Input, Omittable, Points, Resource, UTCDateTime
+from services.api.schemas import (
+    AwareUTC,
+    Input,
+    Omittable,
+    Points,
+    Resource,
+    UTCDateTime,
+    case,
+    rules,
+    two_decimals,
+)
 from shared.settings import get_settings
 
 TrialKind = Literal["written", "oral", "practical", "interview"]
@@ -59,9 +69,11 @@ class TrialCreate(Input):
     info: str = Field(default="", max_length=5000)
     response_deadline: AwareUTC | None = None
     booking: Booking | None = None
-    weight: Decimal = Field(default=Decimal(1), gt=0, le=1000)
-    max_score: Decimal = Field(default=Decimal(20), gt=0, le=100_000)
-    pass_score: Decimal | None = Field(default=None, ge=0)
+    weight: two_decimals(gt=0, le=1000) = Decimal(1)  # type: ignore[valid-type]
+    max_score: two_decimals(gt=0, le=100_000) = Decimal(20)  # type: ignore[valid-type]
+    pass_score: two_decimals(ge=0) | None = Field(  # type: ignore[valid-type]
+        default=None, description="at most max_score"
+    )
     eliminatory: bool = False
     examiner_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     response_reminder_hours: int = Field(default=48, ge=0, le=24 * 30)
@@ -135,6 +147,10 @@ class TrialPostponement(Input):
 
 
 class ParticipationPostponement(Input):
+    model_config = rules(
+        oneOf=[case(given=("starts_at",), absent=("slot_id",)), case(("slot_id",), ("starts_at",))]
+    )
+
     starts_at: AwareUTC | None = None
     slot_id: uuid.UUID | None = None
     reason: str | None = Field(default=None, max_length=2000)
@@ -157,6 +173,16 @@ class ExaminerAssignment(Input):
 
 
 class InvitationRequest(Input):
+    model_config = rules(
+        oneOf=[
+            case(("dossier_ids",), all_eligible={"const": False}),
+            {
+                **case(absent=("dossier_ids",), all_eligible={"const": True}),
+                "required": ["all_eligible"],
+            },
+        ]
+    )
+
     dossier_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=10_000)
     all_eligible: bool = False
 
