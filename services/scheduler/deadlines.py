@@ -4,10 +4,12 @@ Each sweep is idempotent and safe with two beats: participation rows are locked 
 concurrent sweep, and every email has a unique key (one reminder per SEQUENCE).
 """
 
+import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.scheduler.invitations import answer_links, link_for, trial_context, trial_event
@@ -28,23 +30,46 @@ MOST_FRESH = timedelta(hours=24)
 P = ParticipationStatus
 
 
-def _due(session: Session, status: P, column: Any, before: Any, after: Any) -> list[Participation]:
-    return list(
-        session.scalars(
-            select(Participation)
-            .join(Trial, Trial.id == Participation.trial_id)
-            .where(
-                Participation.status == status,
-                Trial.status == "planned",
-                column.is_not(None),
-                column > after,
-                column <= before,
-            )
-            .order_by(column)
-            .limit(BATCH)
-            .with_for_update(skip_locked=True, of=Participation)
+def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Participation]:
+    """Participations in `status` whose `column` falls in (after, before], of planned trials,
+    a batch at a time in (time, id) order, locked (two beats take different rows)."""
+    return (
+        select(Participation)
+        .join(Trial, Trial.id == Participation.trial_id)
+        .where(
+            Participation.status == status,
+            Trial.status == "planned",
+            column.is_not(None),
+            column > after,
+            column <= before,
         )
+        .order_by(column, Participation.id)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True, of=Participation)
     )
+
+
+def _due(session: Session, status: P, column: Any, before: Any, after: Any) -> list[Participation]:
+    """The first batch: for sweeps that act on every row they find (it leaves the state)."""
+    return list(session.scalars(_due_query(status, column, before, after)))
+
+
+def _every_due(
+    session: Session, status: P, column: Any, before: Any, after: Any
+) -> Iterator[Participation]:
+    """Every participation `_due` would find, batch after batch: the reminder sweep skips many
+    (not due yet, reminded already), and a first batch of those must not hide the rest (with
+    2,000 invitees on one deadline, only the first 500 used to be reminded)."""
+    last: tuple[Any, uuid.UUID] | None = None
+    while True:
+        query = _due_query(status, column, before, after)
+        if last is not None:
+            query = query.where(tuple_(column, Participation.id) > tuple_(*last))
+        batch = session.scalars(query).all()
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        last = (getattr(batch[-1], column.key), batch[-1].id)
 
 
 def _remind(
@@ -89,7 +114,7 @@ def send_reminders(*, publish: Publish) -> int:
     sent = 0
     tokens: list[dict[str, Any]] = []
     with unit_of_work(publish) as session:
-        for participation in _due(
+        for participation in _every_due(
             session, P.INVITED, Participation.response_deadline, now + HORIZON, now
         ):
             assert participation.response_deadline is not None
@@ -109,7 +134,9 @@ def send_reminders(*, publish: Publish) -> int:
             else:
                 context.update(answer_links(tokens, participation))
             sent += _remind(session, participation, "response_reminder", context)
-        for participation in _due(session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now):
+        for participation in _every_due(
+            session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now
+        ):
             assert participation.starts_at is not None
             hours = timedelta(hours=participation.trial.trial_reminder_hours)
             if not hours or participation.starts_at - hours > now:

@@ -4,10 +4,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
+from services.scheduler import deadlines
 from services.scheduler.deadlines import expire_unanswered, send_reminders
-from services.scheduler.invitations import send_calendars
+from services.scheduler.invitations import send_calendars, trial_context
 from shared.db import session_scope
 from shared.emails.render import render
 from shared.models import Message, OutboxEvent, Participation, utcnow
@@ -177,3 +179,58 @@ def test_a_short_lead_needs_only_that_long(client: Any, build: Any, hr: dict[str
     assert send_reminders(publish=_no_publish) == 0
     _invited_ago(trial["id"], timedelta(hours=4, minutes=1))
     assert send_reminders(publish=_no_publish) == 1
+
+
+def test_reminders_reach_every_invitee_beyond_a_batch(
+    client: Any, build: Any, hr: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows the sweep skips (reminded already) never hide the others: with batches of 2, the
+    five invitees of one deadline are all reminded, over one tick or several."""
+    monkeypatch.setattr(deadlines, "BATCH", 2)
+    job = build.job()
+    dossiers = [build.dossier(job) for _ in range(5)]
+    soon = (utcnow() + timedelta(hours=30)).isoformat()
+    deadline = (utcnow() + timedelta(hours=2)).isoformat()
+    trial = build.written_trial(job, starts_at=soon, response_deadline=deadline)
+    build.invite(trial, *dossiers)
+    _invited_ago(trial["id"], timedelta(days=3))
+    with session_scope() as session:  # two answer earlier: the sweep meets them first
+        session.execute(
+            update(Participation)
+            .where(Participation.dossier_id.in_([uuid.UUID(d["id"]) for d in dossiers[:2]]))
+            .values(response_deadline=utcnow() + timedelta(hours=1))
+        )
+    for participation_id in _participation_ids(dossiers[:2]):
+        _remind_now(participation_id)
+
+    assert send_reminders(publish=_no_publish) == 3, "the batch reminded already hid them"
+    assert send_reminders(publish=_no_publish) == 0
+    assert len(_reminders()) == 5
+
+
+def _participation_ids(dossiers: list[dict[str, Any]]) -> list[uuid.UUID]:
+    with session_scope() as session:
+        return list(
+            session.scalars(
+                select(Participation.id).where(
+                    Participation.dossier_id.in_([uuid.UUID(d["id"]) for d in dossiers])
+                )
+            )
+        )
+
+
+def _remind_now(participation_id: uuid.UUID) -> None:
+    """The reminder this participation got at an earlier tick."""
+    with session_scope() as session:
+        participation = session.get(Participation, participation_id)
+        assert participation is not None
+        deadlines._remind(
+            session,
+            participation,
+            "response_reminder",
+            {
+                **trial_context(participation),
+                "accept_link": "https://x.example/c/a",
+                "decline_link": "https://x.example/c/d",
+            },
+        )
