@@ -26,9 +26,9 @@ from urllib.parse import urlencode, urlsplit
 
 import aiosmtplib
 import httpx
-from sqlalchemy import insert
 
 from bench.harness import Run, cpu_seconds, running_stack
+from tests.builders import seed_dossiers
 from tests.mailbox import SmtpServer
 
 LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_.\-]+")
@@ -36,54 +36,8 @@ LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_.\-]+")
 
 def seed(job_id: uuid.UUID, count: int) -> None:
     """`count` candidates with a validated application and an open dossier for the job."""
-    from shared.db import get_engine
-    from shared.models import Application, Candidate, Dossier, utcnow
-
-    now = utcnow()
-    candidates, applications, dossiers = [], [], []
-    for n in range(count):
-        candidate_id, application_id = uuid.uuid4(), uuid.uuid4()
-        stamp = {"created_at": now, "updated_at": now}
-        candidates.append(
-            {
-                "id": candidate_id,
-                "first_name": "Bench",
-                "last_name": str(n),
-                "email": f"b{n}-{job_id.hex[:6]}@example.org",
-                "language": "fr",
-                **stamp,
-            }
-        )
-        applications.append(
-            {
-                "id": application_id,
-                "kind": "specific",
-                "job_id": job_id,
-                "candidate_id": candidate_id,
-                "profile": {},
-                "status": "validated",
-                **stamp,
-            }
-        )
-        dossiers.append(
-            {
-                "id": uuid.uuid4(),
-                "application_id": application_id,
-                "candidate_id": candidate_id,
-                "job_id": job_id,
-                "status": "open",
-                "applied_at": now,
-                **stamp,
-            }
-        )
-    with get_engine().begin() as connection:
-        for model, rows in (
-            (Candidate, candidates),
-            (Application, applications),
-            (Dossier, dossiers),
-        ):
-            for start in range(0, len(rows), 2000):
-                connection.execute(insert(model), rows[start : start + 2000])
+    addresses = [f"b{n}-{job_id.hex[:6]}@example.org" for n in range(count)]
+    seed_dossiers(job_id, addresses, first_name="Bench")
 
 
 def bare_loop(port: int, template: bytes, count: int) -> float:

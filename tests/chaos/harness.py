@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, make_url, select
+from sqlalchemy import make_url, select
 
 from tests.mailbox import SmtpServer, free_port
 from tests.proxy import TcpProxy
@@ -343,58 +343,6 @@ def run_id() -> str:
 
 def address(run: str, n: int, tag: str = "") -> str:
     return f"c{n}{tag}-{run}@chaos.example"
-
-
-def seed_dossiers(job_id: str, addresses: list[str]) -> None:
-    """Open dossiers for the job, written straight to the database (fast, and no email)."""
-    from shared.db import get_engine
-    from shared.models import Application, Candidate, Dossier, utcnow
-
-    now = utcnow()
-    stamp = {"created_at": now, "updated_at": now}
-    candidates, applications, dossiers = [], [], []
-    job = uuid.UUID(job_id)
-    for n, email in enumerate(addresses):
-        candidate_id, application_id = uuid.uuid4(), uuid.uuid4()
-        candidates.append(
-            {
-                "id": candidate_id,
-                "first_name": "Chaos",
-                "last_name": str(n),
-                "email": email,
-                "language": "fr",
-                **stamp,
-            }
-        )
-        applications.append(
-            {
-                "id": application_id,
-                "kind": "specific",
-                "job_id": job,
-                "candidate_id": candidate_id,
-                "profile": {},
-                "status": "validated",
-                **stamp,
-            }
-        )
-        dossiers.append(
-            {
-                "id": uuid.uuid4(),
-                "application_id": application_id,
-                "candidate_id": candidate_id,
-                "job_id": job,
-                "status": "open",
-                "applied_at": now,
-                **stamp,
-            }
-        )
-    with get_engine().begin() as connection:
-        for model, rows in (
-            (Candidate, candidates),
-            (Application, applications),
-            (Dossier, dossiers),
-        ):
-            connection.execute(insert(model), rows)
 
 
 def ok(response: httpx.Response) -> dict[str, Any]:

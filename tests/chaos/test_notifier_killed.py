@@ -14,6 +14,7 @@ import time
 import pytest
 
 from services.notifier.delivery import GROUP
+from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     NOTIFIER_PROCESSES,
     ChaosStack,
@@ -22,7 +23,6 @@ from tests.chaos.harness import (
     invite_all,
     new_job,
     run_id,
-    seed_dossiers,
     sized,
 )
 from tests.mailbox import SmtpServer

@@ -21,6 +21,7 @@ import time
 import httpx
 import pytest
 
+from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     ChaosStack,
     Decisions,
@@ -30,7 +31,6 @@ from tests.chaos.harness import (
     new_applications,
     new_job,
     run_id,
-    seed_dossiers,
     sized,
     validated,
 )

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import redis
 
+from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     ChaosStack,
     Decisions,
@@ -20,7 +21,6 @@ from tests.chaos.harness import (
     new_applications,
     new_job,
     run_id,
-    seed_dossiers,
     sized,
     validated,
 )

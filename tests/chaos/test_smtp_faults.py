@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     ChaosStack,
     Tally,
@@ -19,7 +20,6 @@ from tests.chaos.harness import (
     invite_all,
     new_job,
     run_id,
-    seed_dossiers,
     sized,
 )
 from tests.mailbox import SmtpServer

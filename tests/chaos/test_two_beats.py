@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     REDELIVER_SECONDS,
     ChaosStack,
@@ -21,7 +22,6 @@ from tests.chaos.harness import (
     new_applications,
     new_job,
     run_id,
-    seed_dossiers,
     sized,
 )
 from tests.mailbox import SmtpServer
