@@ -25,10 +25,12 @@ test: $(STAMP)
 chaos: $(STAMP)
 	CHAOS_QUICK=0 $(BIN)/pytest tests/chaos -m chaos --timeout 1200 $(PYTEST_ARGS)
 
+# ruff (format and lint), mypy, and the layering rule (tests/test_layering.py). .ci/run runs it.
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_layering.py
 
 # schemathesis over the whole OpenAPI, longer than in `make test`: random cases from a seed
 # (printed; FUZZ_SEED=... replays a run), FUZZ_EXAMPLES cases per operation.
