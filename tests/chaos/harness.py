@@ -25,11 +25,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlalchemy import make_url, select
 
+from tests.builders import seed_dossiers
 from tests.mailbox import SmtpServer, free_port
 from tests.proxy import TcpProxy
 from tests.stack import Stack, wait_for_workers, wait_until_healthy
@@ -627,3 +628,43 @@ def timed(figures: Figures, name: str) -> Iterator[None]:
     started = time.monotonic()
     yield
     figures.notes[name] = round(time.monotonic() - started, 1)
+
+
+class UnderWay(NamedTuple):
+    """Invitations being sent and HR decisions coming in: the moment a fault is injected."""
+
+    http: httpx.Client
+    applications: list[str]
+    tally: Tally
+    decisions: Decisions
+
+
+def invitations_and_decisions(chaos_stack: ChaosStack, smtp: SmtpServer, title: str) -> UnderWay:
+    """A job whose invitations are going out (a quarter arrived) while decisions are made."""
+    run = run_id()
+    invited = [address(run, n, "inv") for n in range(sized(20, 200))]
+    decided = [address(run, n, "val") for n in range(sized(10, 40))]
+    http = chaos_stack.hr()
+    job = new_job(http, run)
+    seed_dossiers(job, invited)
+    applications = new_applications(http, job, decided)
+    tally = Tally(title, smtp, invited + decided)
+    invite_all(http, job)
+    smtp.mailbox.wait_for(len(invited) // 4, timeout=60)
+    decisions = Decisions(chaos_stack.base_url, dict(http.headers), applications).start(0.2)
+    decisions.wait_answered(1)  # the fault comes while decisions are coming in
+    return UnderWay(http, applications, tally, decisions)
+
+
+def probe_readyz(base_url: str, until: float) -> list[tuple[float, int | str]]:
+    """/readyz once a second until `until`: how long each answer took, and its status."""
+    probes: list[tuple[float, int | str]] = []
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            status: int | str = httpx.get(f"{base_url}/readyz", timeout=60).status_code
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+        probes.append((round(time.monotonic() - started, 1), status))
+        time.sleep(1)
+    return probes

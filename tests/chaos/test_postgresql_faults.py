@@ -21,16 +21,10 @@ import time
 import httpx
 import pytest
 
-from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     ChaosStack,
-    Decisions,
-    Tally,
-    address,
-    invite_all,
-    new_applications,
-    new_job,
-    run_id,
+    invitations_and_decisions,
+    probe_readyz,
     sized,
     validated,
 )
@@ -47,46 +41,23 @@ pytestmark = [
 ANSWER_WITHIN = 12.0
 
 
-def _probe(base_url: str, until: float) -> list[tuple[float, int | str]]:
-    probes: list[tuple[float, int | str]] = []
-    while time.monotonic() < until:
-        started = time.monotonic()
-        try:
-            status: int | str = httpx.get(f"{base_url}/readyz", timeout=60).status_code
-        except httpx.HTTPError as exc:
-            status = type(exc).__name__
-        probes.append((round(time.monotonic() - started, 1), status))
-        time.sleep(1)
-    return probes
-
-
 def test_postgresql_refusing_then_hanging(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     assert chaos_stack.database is not None
     proxy = chaos_stack.database
-    run = run_id()
-    invited = [address(run, n, "inv") for n in range(sized(20, 200))]
-    decided = [address(run, n, "val") for n in range(sized(10, 40))]
-    http = chaos_stack.hr()
-    job = new_job(http, run)
-    seed_dossiers(job, invited)
-    applications = new_applications(http, job, decided)
-    tally = Tally("postgresql refusing, then hanging", smtp, invited + decided)
-
-    invite_all(http, job)
-    smtp.mailbox.wait_for(len(invited) // 4, timeout=60)
-    decisions = Decisions(chaos_stack.base_url, dict(http.headers), applications).start(0.2)
-    decisions.wait_answered(1)  # the fault comes while decisions are coming in
+    http, applications, tally, decisions = invitations_and_decisions(
+        chaos_stack, smtp, "postgresql refusing, then hanging"
+    )
     outage = sized(8, 20)  # refused
     hang = sized(15, 30)  # then hanging: longer than ANSWER_WITHIN
 
     proxy.down()  # refused
     down_at = time.monotonic()
-    refused = _probe(chaos_stack.base_url, down_at + outage)
+    refused = probe_readyz(chaos_stack.base_url, down_at + outage)
     proxy.up()
     decisions.wait_answered(len(decisions.answered) + 1)  # a pooled connection again
     proxy.freeze()  # hanging
     frozen_at = time.monotonic()
-    hung = _probe(chaos_stack.base_url, frozen_at + hang)
+    hung = probe_readyz(chaos_stack.base_url, frozen_at + hang)
     proxy.thaw()
     thawed_at = time.monotonic()
     tally.healed()

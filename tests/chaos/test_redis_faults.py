@@ -7,19 +7,18 @@ The machine's own Redis is never touched: the chaos stack runs on a redis-server
 
 import time
 
-import httpx
 import pytest
 import redis
 
 from tests.builders import seed_dossiers
 from tests.chaos.harness import (
     ChaosStack,
-    Decisions,
     Tally,
     address,
+    invitations_and_decisions,
     invite_all,
-    new_applications,
     new_job,
+    probe_readyz,
     run_id,
     sized,
     validated,
@@ -91,32 +90,14 @@ def test_redis_restarted_without_persistence(chaos_stack: ChaosStack, smtp: Smtp
 def test_redis_frozen_during_writes(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     """SIGSTOP on Redis while HR decides and the notifier sends; SIGCONT after a while."""
     assert chaos_stack.redis is not None
-    run = run_id()
-    invited = [address(run, n, "inv") for n in range(sized(20, 200))]
-    decided = [address(run, n, "val") for n in range(sized(10, 40))]
-    http = chaos_stack.hr()
-    job = new_job(http, run)
-    seed_dossiers(job, invited)
-    applications = new_applications(http, job, decided)
-    tally = Tally("redis frozen (SIGSTOP) during writes", smtp, invited + decided)
-
-    invite_all(http, job)
-    smtp.mailbox.wait_for(len(invited) // 4, timeout=60)
-    decisions = Decisions(chaos_stack.base_url, dict(http.headers), applications).start(0.2)
-    decisions.wait_answered(1)  # the fault comes while decisions are coming in
+    http, applications, tally, decisions = invitations_and_decisions(
+        chaos_stack, smtp, "redis frozen (SIGSTOP) during writes"
+    )
     time.sleep(0.5)
     freeze = sized(12, 30)
     chaos_stack.redis.freeze()
     frozen_at = time.monotonic()
-    probes = []
-    while time.monotonic() - frozen_at < freeze:
-        started = time.monotonic()
-        try:
-            status = httpx.get(f"{chaos_stack.base_url}/readyz", timeout=30).status_code
-        except httpx.HTTPError as exc:
-            status = type(exc).__name__
-        probes.append((round(time.monotonic() - started, 1), status))
-        time.sleep(1)
+    probes = probe_readyz(chaos_stack.base_url, frozen_at + freeze)
     chaos_stack.redis.thaw()
     thawed_at = time.monotonic()
     tally.healed()
