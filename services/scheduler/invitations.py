@@ -43,7 +43,7 @@ def trial_event(
     description = event_description(
         language=candidate.language,
         info=trial.info,
-        contact=settings.hr_contact or organizer_email,
+        contact=settings.contact,
         timezone=trial.timezone,
         link=link,
         link_kind=link_kind,

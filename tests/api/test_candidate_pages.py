@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from shared.db import session_scope
@@ -185,3 +186,61 @@ def test_hr_revokes_unused_links(client: Any, build: Any, hr: Any) -> None:
     assert client.post(link, data={"action": "update_application"}).status_code == 410
     history = client.get(f"/api/v1/applications/{application['id']}/history", headers=hr)
     assert history.json()["items"][-1]["action"] == "candidate_links_revoked"
+
+
+def test_an_unusable_link_speaks_its_candidates_language(client: Any, build: Any, hr: Any) -> None:
+    """Expired or revoked, the link is still ours: its page is in the candidate's language,
+    whatever the browser asks; a link we cannot read gets the browser's language."""
+    expired = _link(_returned(client, build, hr, language="fr")["id"], "changes_requested")
+    with session_scope() as session:
+        session.execute(update(CandidateToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    revoked_application = _returned(client, build, hr, language="nl")
+    revoked = _link(revoked_application["id"], "changes_requested")
+    client.post(f"/api/v1/applications/{revoked_application['id']}/revoke-links", headers=hr)
+    for link, headers, status, lang, words in [
+        (expired, {}, 410, "fr", "Ce lien a expiré"),
+        (expired, {"Accept-Language": "de"}, 410, "fr", "Ce lien a expiré"),
+        (revoked, {"Accept-Language": "en"}, 410, "nl", "Deze link is niet langer geldig"),
+        (
+            expired[:-3] + ("BBB" if expired.endswith("AAA") else "AAA"),
+            {"Accept-Language": "de"},
+            404,
+            "de",
+            "Dieser Link ist ungültig",
+        ),
+        ("/c/nothing", {}, 404, "en", "This link is not valid"),
+    ]:
+        for page in (client.get(link, headers=headers), client.post(link, headers=headers)):
+            assert page.status_code == status
+            assert f'<html lang="{lang}">' in page.text
+            assert words in page.text
+
+
+def test_every_page_links_to_the_accessibility_statement(
+    client: Any, build: Any, hr: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import get_settings
+
+    page = client.get(_link(_returned(client, build, hr, language="de")["id"], "changes_requested"))
+    assert '<a href="accessibility?lang=de">Erklärung zur Barrierefreiheit</a>' in page.text
+    monkeypatch.setenv("ADMINISTRATION_NAME", "Commune de Wavre")
+    monkeypatch.setenv("ACCESSIBILITY_CONTACT", "accessibilite@wavre.example")
+    monkeypatch.setenv("ACCESSIBILITY_ENFORCEMENT", "Médiateur fédéral, rue Ducale 43, Bruxelles")
+    get_settings.cache_clear()
+    try:
+        statement = client.get("/c/accessibility?lang=fr")
+        assert statement.status_code == 200
+        assert '<html lang="fr">' in statement.text
+        assert "<title>Déclaration d&#39;accessibilité – Commune de Wavre</title>" in statement.text
+        assert "Commune de Wavre veut que les pages" in statement.text
+        assert 'href="mailto:accessibilite@wavre.example"' in statement.text
+        assert "Médiateur fédéral, rue Ducale 43, Bruxelles" in statement.text
+        browser = client.get("/c/accessibility", headers={"Accept-Language": "nl-BE"})
+        assert "Toegankelijkheidsverklaring" in browser.text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    default = client.get("/c/accessibility").text  # MAIL_FROM's name and address
+    assert "Service RH wants the pages" in default and "mailto:rh@commune.example" in default
+    assert "the body your country designated" in default
+    assert client.get("/c/accessibility?lang=xx").status_code == 422

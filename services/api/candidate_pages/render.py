@@ -9,6 +9,7 @@ from babel.core import negotiate_locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from shared.i18n import FALLBACK, LANGUAGES, language_or_fallback, translations
+from shared.settings import get_settings
 
 HERE = Path(__file__).parent
 DOMAIN = "pages"
@@ -42,11 +43,23 @@ def _environment(language: str) -> Environment:
     return env
 
 
+# Every page's footer links to the accessibility statement, in the page's language (a path
+# relative to /c/, where every page is).
+STATEMENT = "accessibility"
+
+
 def render(page: Page) -> str:
-    """The page's HTML."""
+    """The page's HTML: its words, in a frame naming the administration."""
     language = language_or_fallback(page.language)
     return (
-        _environment(language).get_template(page.template).render(language=language, **page.context)
+        _environment(language)
+        .get_template(page.template)
+        .render(
+            language=language,
+            administration=get_settings().administration,
+            statement_link=f"{STATEMENT}?lang={language}",
+            **page.context,
+        )
     )
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import Field
+from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import service
 from services.api.candidate_pages.render import Page, browser_language, render
@@ -47,6 +48,31 @@ def unavailable(request: Request) -> HTMLResponse:
 
 
 @router.get(
+    "/accessibility",
+    response_class=HTMLResponse,
+    responses={200: PAGES[200]},
+    description="The candidate pages' accessibility statement, in `lang` or the browser's.",
+)
+def accessibility(
+    lang: Annotated[str | None, Query(pattern="^(en|fr|de|nl)$")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    return _html(service.statement_page(lang or browser_language(accept_language)))
+
+
+def _problem_page(
+    session: Session, problem: links.LinkProblem, accept_language: str | None
+) -> HTMLResponse:
+    """An unusable link's page: in its candidate's language when the link is ours (expired,
+    revoked), else in the browser's."""
+    if problem.token is not None:
+        language = service.language_of(session, problem.token)
+    else:
+        language = browser_language(accept_language)
+    return _html(service.problem_page(problem.reason, language))
+
+
+@router.get(
     "/{signed}",
     response_class=HTMLResponse,
     responses=PAGES,
@@ -62,7 +88,7 @@ def show(
     try:
         token = links.resolve(session=session, signed=signed)
     except links.LinkProblem as problem:
-        return _html(service.problem_page(problem.reason, browser_language(accept_language)))
+        return _problem_page(session, problem, accept_language)
     return _html(service.show(session=session, token=token, answer=answer), request)
 
 
@@ -94,5 +120,5 @@ def act(
     try:
         token = links.resolve(session=session, signed=signed, for_update=True)
     except links.LinkProblem as problem:
-        return _html(service.problem_page(problem.reason, browser_language(accept_language)))
+        return _problem_page(session, problem, accept_language)
     return _html(service.act(session=session, token=token, form=form), request)

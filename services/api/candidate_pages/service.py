@@ -57,6 +57,21 @@ def unavailable_page(language: str) -> Page:
     )
 
 
+def statement_page(language: str) -> Page:
+    """The accessibility statement (the EU Web Accessibility Directive's), with the contacts."""
+    _ = gettext(language)
+    settings = get_settings()
+    return Page(
+        "accessibility.html.j2",
+        {
+            "title": _("Accessibility statement"),
+            "contact": settings.accessibility_contact or settings.contact,
+            "enforcement": settings.accessibility_enforcement,
+        },
+        language=language,
+    )
+
+
 def _when(moment: datetime, language: str) -> str:
     return written_datetime(moment, get_settings().default_timezone, language, zone=False)
 
@@ -75,7 +90,7 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     return Page("outcome.html.j2", {"title": title, "outcome": outcome}, language=language)
 
 
-def _language(session: Session, token: CandidateToken) -> str:
+def language_of(session: Session, token: CandidateToken) -> str:
     """The language of the candidate the link was sent to (all a trial page needs of them)."""
     language = session.scalar(select(Candidate.language).where(Candidate.id == token.candidate_id))
     assert language is not None
@@ -90,7 +105,7 @@ def _application(session: Session, token: CandidateToken) -> Application:
 
 def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
     """The page of a link; a GET never changes anything (mail scanners open links)."""
-    language = _language(session, token)
+    language = language_of(session, token)
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
     if token.purpose == links.ANSWER_OFFER:
@@ -157,7 +172,7 @@ def _job_closed(language: str) -> Page:
 
 def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Page:
     """Do what the link is for, once; a repeated POST shows what was done."""
-    language = _language(session, token)
+    language = language_of(session, token)
     if form.get("action") != token.purpose:
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
