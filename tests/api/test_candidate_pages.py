@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from shared.db import session_scope
 from shared.models import CandidateToken, Message, utcnow
+from tests.api.test_cv_bank import PDF
 
 
 def _link(application_id: str, kind: str) -> str:
@@ -244,3 +245,64 @@ def test_every_page_links_to_the_accessibility_statement(
     assert "Service RH wants the pages" in default and "mailto:rh@commune.example" in default
     assert "the body your country designated" in default
     assert client.get("/c/accessibility?lang=xx").status_code == 422
+
+
+def test_the_update_page_takes_the_document_hr_asked_for(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+    page = client.get(link)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert 'aria-describedby="asked document-hint"' in page.text  # HR's words describe it
+    assert '<div class="note" id="asked">Ajoutez votre diplôme' in page.text
+    assert "Le document demandé (facultatif)" in page.text
+
+    form = {"action": "update_application", "cover_letter": "Lettre", "summary": "", "phone": ""}
+    done = client.post(link, data=form, files={"document": ("diplôme.pdf", PDF, "text/plain")})
+    assert done.status_code == 200
+    assert "Votre candidature complétée a été envoyée le" in done.text
+    path = f"/api/v1/applications/{application['id']}"
+    assert client.get(path, headers=hr).json()["status"] == "resubmitted"
+    [attachment] = client.get(f"{path}/attachments", headers=hr).json()["items"]
+    assert attachment["filename"] == "diplôme.pdf"
+    assert attachment["content_type"] == "application/pdf"  # sniffed, not as claimed
+    assert client.get(f"/api/v1/attachments/{attachment['id']}", headers=hr).content == PDF
+    history = client.get(f"{path}/history", headers=hr).json()["items"]
+    assert history[-1]["after"]["file_id"] == attachment["id"]
+
+
+@pytest.mark.parametrize(
+    ("content", "max_mb", "words"),
+    [
+        (b"MZ\x90\x00 an executable", "10", "Ce fichier ne peut pas être accepté"),
+        (b"", "10", "Ce fichier ne peut pas être accepté"),
+        (PDF + b"x" * 20_000, "0.01", "Ce fichier est trop volumineux : 0.01 Mo au maximum."),
+    ],
+)
+def test_a_refused_document_is_said_on_the_page_with_the_texts_kept(
+    client: Any,
+    build: Any,
+    hr: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    max_mb: str,
+    words: str,
+) -> None:
+    from shared.settings import get_settings
+
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+    monkeypatch.setenv("MAX_UPLOAD_MB", max_mb)
+    get_settings.cache_clear()
+    try:
+        form = {"action": "update_application", "cover_letter": "Ma lettre", "phone": "0470"}
+        page = client.post(link, data=form, files={"document": ("cv.pdf", content, "app/pdf")})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert page.status_code == 400
+    assert '<p class="alert" role="alert" id="document-error">' + words in page.text
+    assert 'aria-describedby="asked document-hint document-error" aria-invalid="true"' in page.text
+    assert ">Ma lettre</textarea>" in page.text and 'value="0470"' in page.text
+    path = f"/api/v1/applications/{application['id']}"
+    assert client.get(path, headers=hr).json()["status"] == "changes_requested"
+    assert client.get(f"{path}/attachments", headers=hr).json()["items"] == []

@@ -17,6 +17,7 @@ from shared.db import session_scope
 from shared.models import CandidateToken, Dossier, Participation, utcnow
 from shared.workflow import DossierStatus
 from tests.api.test_candidate_pages import _link, _returned
+from tests.api.test_cv_bank import PDF
 from tests.api.test_slot_trials import BOOKING
 from tests.browser.checks import check_page, open_page, press_and_wait, tab_to
 
@@ -112,25 +113,54 @@ def test_book_a_slot_another_took_first(
     assert _participation(client, hr, trial, ours)["starts_at"] == starts[second]
 
 
+def _choose_file(page: Any, path: Path) -> None:
+    """Open the focused file field's chooser with the keyboard and pick `path`."""
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(path)
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_update_a_returned_application(
-    browser: Any, site: str, look: Any, client: Any, build: Any, hr: Any, language: str
+    browser: Any,
+    site: str,
+    look: Any,
+    client: Any,
+    build: Any,
+    hr: Any,
+    language: str,
+    tmp_path: Path,
 ) -> None:
     application = _returned(client, build, hr, language=language)
     page = open_page(browser, site + _link(application["id"], "changes_requested"))
     look(page, "form")
 
+    (tmp_path / "notes.txt").write_text("not a document")
+    tab_to(page, "#document")
+    _choose_file(page, tmp_path / "notes.txt")
     tab_to(page, "#cover_letter")
     page.keyboard.press("ControlOrMeta+A")
     page.keyboard.type("Voici ma lettre complétée.")
+    tab_to(page, "button[type=submit]")
+    assert press_and_wait(page, "Enter") == 400
+    assert page.get_by_role("alert").count() == 1
+    assert page.locator("#document").get_attribute("aria-invalid") == "true"
+    look(page, "refused")
+
+    (tmp_path / "diploma.pdf").write_bytes(PDF)
+    tab_to(page, "#document")
+    _choose_file(page, tmp_path / "diploma.pdf")
     tab_to(page, "#phone")
     page.keyboard.type("+32 470 12 34 56")
     tab_to(page, "button[type=submit]")
     assert press_and_wait(page, "Enter") == 200
     look(page, "sent")
-    updated = client.get(f"/api/v1/applications/{application['id']}", headers=hr).json()
+    path = f"/api/v1/applications/{application['id']}"
+    updated = client.get(path, headers=hr).json()
     assert updated["status"] == "resubmitted"
-    assert updated["cover_letter"] == "Voici ma lettre complétée."
+    assert updated["cover_letter"] == "Voici ma lettre complétée.", "kept through the refusal"
+    [document] = client.get(f"{path}/attachments", headers=hr).json()["items"]
+    assert document["filename"] == "diploma.pdf"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ PAGES: dict[int | str, dict[str, Any]] = {
     status: {"description": description, "content": text("text/html")}
     for status, description in {
         200: "The page",
-        400: "A link for another purpose, or an answer the page does not offer",
+        400: "A link for another purpose, an answer the page does not offer, or a file it "
+        "cannot take (its type, its size: MAX_UPLOAD_MB)",
         404: "Not a link we sent (tampered, or unknown)",
         409: "What the page would do is no longer possible (a full slot, a closed step)",
         410: "The link expired or was revoked",
@@ -115,10 +116,13 @@ def act(
     data: Annotated[PageForm, Form()],
     session: SessionDep,
     accept_language: Annotated[str | None, Header()] = None,
+    document: Annotated[UploadFile | None, File(description="the document HR asked for")] = None,
 ) -> HTMLResponse:
     form = data.model_dump()
     try:
         token = links.resolve(session=session, signed=signed, for_update=True)
     except links.LinkProblem as problem:
         return _problem_page(session, problem, accept_language)
-    return _html(service.act(session=session, token=token, form=form), request)
+    upload = (document.file, document.filename) if document and document.filename else None
+    page = service.act(session=session, token=token, form=form, document=upload)
+    return _html(page, request)
