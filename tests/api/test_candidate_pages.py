@@ -1,15 +1,19 @@
 """Candidate pages behind signed links: GET shows, POST acts once, bad links get clear pages."""
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import icalendar
 import pytest
 from sqlalchemy import select, update
 
 from shared.db import session_scope
 from shared.models import CandidateToken, Message, utcnow
 from tests.api.test_cv_bank import PDF
+from tests.api.test_slot_trials import BOOKING
+from tests.scheduler.test_endings import _emails, _run_calendars
 
 
 def _link(application_id: str, kind: str) -> str:
@@ -306,3 +310,69 @@ def test_a_refused_document_is_said_on_the_page_with_the_texts_kept(
     path = f"/api/v1/applications/{application['id']}"
     assert client.get(path, headers=hr).json()["status"] == "changes_requested"
     assert client.get(f"{path}/attachments", headers=hr).json()["items"] == []
+
+
+def _emailed_event(dossier_id: str, kind: str) -> Any:
+    [message] = [m for m in _emails(dossier_id) if m.kind == kind]
+    assert message.calendar_ics is not None
+    [event] = icalendar.Calendar.from_ical(message.calendar_ics).walk("VEVENT")
+    return message, event
+
+
+def _downloaded_event(client: Any, page: Any) -> Any:
+    match = re.search(r'<a href="([^"]+/calendar\.ics)" download="invite.ics">', page.text)
+    assert match, "the page offers the calendar file"
+    response = client.get(f"/c/{match.group(1)}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="invite.ics"'
+    [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    return event
+
+
+def _same_event(downloaded: Any, emailed: Any) -> None:
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "ORGANIZER"):
+        assert downloaded.get(name) == emailed.get(name), name
+
+
+def test_after_an_answer_or_a_booking_the_page_offers_the_emailed_calendar(
+    client: Any, build: Any, hr: Any
+) -> None:
+    job = build.job()
+    answering, booking, declining = (build.dossier(job) for _ in range(3))
+    build.invite(build.written_trial(job), answering, declining)
+    slot_trial = client.post(
+        f"/api/v1/jobs/{job['id']}/trials",
+        json={"kind": "oral", "title": "Entretien", "booking": BOOKING},
+        headers=hr,
+    ).json()
+    build.invite(slot_trial, booking)
+    _run_calendars()
+
+    invitation, emailed = _emailed_event(answering["id"], "trial_invitation")
+    accept = str(invitation.context["accept_link"])
+    accept = accept[accept.index("/c/") :].split("?")[0]
+    page = client.post(accept, data={"action": "answer_invitation", "answer": "accept"})
+    assert page.status_code == 200
+    _same_event(_downloaded_event(client, page), emailed)
+    _same_event(_downloaded_event(client, client.get(accept)), emailed)  # and later on
+
+    [booking_email] = [m for m in _emails(booking["id"]) if m.kind == "slot_booking_invitation"]
+    link = str(booking_email.context["booking_link"])
+    link = link[link.index("/c/") :]
+    slots = client.get(f"/api/v1/trials/{slot_trial['id']}/slots", headers=hr).json()["items"]
+    page = client.post(link, data={"action": "book_slot", "slot_id": slots[1]["id"]})
+    assert page.status_code == 200
+    _run_calendars()
+    _, emailed = _emailed_event(booking["id"], "booking_confirmation")
+    downloaded = _downloaded_event(client, page)
+    _same_event(downloaded, emailed)
+    assert str(downloaded["URL"]).endswith(link), "the link to change the slot is the page's"
+
+    decline = _emailed_event(declining["id"], "trial_invitation")[0].context["decline_link"]
+    decline = decline[decline.index("/c/") :].split("?")[0]
+    page = client.post(decline, data={"action": "answer_invitation", "answer": "decline"})
+    assert "calendar.ics" not in page.text
+    assert client.get(f"{decline}/calendar.ics").status_code == 409
+    update_link = _link(_returned(client, build, hr)["id"], "changes_requested")
+    assert client.get(f"{update_link}/calendar.ics").status_code == 400

@@ -53,6 +53,17 @@ def _participation(client: Any, hr: Any, trial: dict[str, Any], dossier: Any) ->
     return dict(participation)
 
 
+def _download_calendar(page: Any, participation: dict[str, Any]) -> None:
+    """Follow the page's calendar link with the keyboard: the file is the participation's."""
+    tab_to(page, "a[download]")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename == "invite.ics"
+    calendar = Path(download.value.path()).read_text()
+    assert f"SEQUENCE:{participation['sequence']}" in calendar
+    assert "BEGIN:VEVENT" in calendar
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_answer_an_invitation(
     browser: Any, site: str, look: Any, client: Any, build: Any, hr: Any, language: str
@@ -67,7 +78,9 @@ def test_answer_an_invitation(
     tab_to(page, "button[value=accept]")
     assert press_and_wait(page, "Enter") == 200
     look(page, "answered")
-    assert _participation(client, hr, trial, dossier)["status"] == "accepted"
+    participation = _participation(client, hr, trial, dossier)
+    assert participation["status"] == "accepted"
+    _download_calendar(page, participation)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -110,7 +123,9 @@ def test_book_a_slot_another_took_first(
     look(page, "booked")
     slots = client.get(f"/api/v1/trials/{trial['id']}/slots", headers=hr).json()["items"]
     starts = {slot["id"]: slot["starts_at"] for slot in slots}
-    assert _participation(client, hr, trial, ours)["starts_at"] == starts[second]
+    participation = _participation(client, hr, trial, ours)
+    assert participation["starts_at"] == starts[second]
+    _download_calendar(page, participation)
 
 
 def _choose_file(page: Any, path: Path) -> None:

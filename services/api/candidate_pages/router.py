@@ -3,7 +3,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -32,9 +32,11 @@ PAGES: dict[int | str, dict[str, Any]] = {
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _html(page: Page, request: Request | None = None) -> HTMLResponse:
+def _html(page: Page, request: Request | None = None, signed: str = "") -> HTMLResponse:
     if request is not None:  # in case the commit fails after: see `unavailable`
         request.state.page_language = page.language
+    if page.context.get("calendar"):  # the link to the calendar file, relative to the page
+        page.context["calendar"] = f"{signed}/calendar.ics"
     return HTMLResponse(render(page), status_code=page.status, headers=NO_STORE)
 
 
@@ -90,7 +92,7 @@ def show(
         token = links.resolve(session=session, signed=signed)
     except links.LinkProblem as problem:
         return _problem_page(session, problem, accept_language)
-    return _html(service.show(session=session, token=token, answer=answer), request)
+    return _html(service.show(session=session, token=token, answer=answer), request, signed)
 
 
 class PageForm(PlainText):
@@ -125,4 +127,35 @@ def act(
         return _problem_page(session, problem, accept_language)
     upload = (document.file, document.filename) if document and document.filename else None
     page = service.act(session=session, token=token, form=form, document=upload)
-    return _html(page, request)
+    return _html(page, request, signed)
+
+
+@router.get(
+    "/{signed}/calendar.ics",
+    response_class=Response,
+    responses={
+        **PAGES,
+        200: {"description": "The trial's calendar file", "content": text("text/calendar")},
+        409: {"description": "Nothing booked or accepted", "content": text("text/html")},
+    },
+    description="A booked or accepted trial's calendar file: the same event (UID, SEQUENCE) as "
+    "the last email's, for a candidate who deleted it.",
+)
+def calendar(
+    request: Request,
+    signed: str,
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> Response:
+    try:
+        token = links.resolve(session=session, signed=signed)
+    except links.LinkProblem as problem:
+        return _problem_page(session, problem, accept_language)
+    found = service.calendar(session=session, token=token, link=links.url(signed))
+    if isinstance(found, Page):
+        return _html(found, request)
+    return Response(
+        found,
+        media_type="text/calendar; charset=utf-8",
+        headers={**NO_STORE, "Content-Disposition": 'attachment; filename="invite.ics"'},
+    )

@@ -176,6 +176,15 @@ def _update_page(
     )
 
 
+def calendar(*, session: Session, token: CandidateToken, link: str) -> bytes | Page:
+    """The calendar file of a booked or accepted trial (`link`: the page's own), or the page
+    that says why there is none: 400 for a link not about a trial."""
+    language = language_of(session, token)
+    if token.participation_id is None:
+        return problem_page("wrong_purpose", language)
+    return trial_pages.calendar(session, token, link, language)
+
+
 def _no_longer_waiting(language: str) -> Page:
     _ = gettext(language)
     outcome = _("This application is no longer waiting for changes.")
