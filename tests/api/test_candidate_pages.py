@@ -227,28 +227,29 @@ def test_every_page_links_to_the_accessibility_statement(
     from shared.settings import get_settings
 
     page = client.get(_link(_returned(client, build, hr, language="de")["id"], "changes_requested"))
-    assert '<a href="accessibility?lang=de">Erklärung zur Barrierefreiheit</a>' in page.text
+    assert '<a href="../accessibility?lang=de">Erklärung zur Barrierefreiheit</a>' in page.text
     monkeypatch.setenv("ADMINISTRATION_NAME", "Commune de Wavre")
     monkeypatch.setenv("ACCESSIBILITY_CONTACT", "accessibilite@wavre.example")
     monkeypatch.setenv("ACCESSIBILITY_ENFORCEMENT", "Médiateur fédéral, rue Ducale 43, Bruxelles")
     get_settings.cache_clear()
     try:
-        statement = client.get("/c/accessibility?lang=fr")
+        statement = client.get("/accessibility?lang=fr")
         assert statement.status_code == 200
         assert '<html lang="fr">' in statement.text
         assert "<title>Déclaration d&#39;accessibilité – Commune de Wavre</title>" in statement.text
         assert "Commune de Wavre veut que les pages" in statement.text
         assert 'href="mailto:accessibilite@wavre.example"' in statement.text
+        assert '<footer><p><a href="accessibility?lang=fr">' in statement.text  # itself
         assert "Médiateur fédéral, rue Ducale 43, Bruxelles" in statement.text
-        browser = client.get("/c/accessibility", headers={"Accept-Language": "nl-BE"})
+        browser = client.get("/accessibility", headers={"Accept-Language": "nl-BE"})
         assert "Toegankelijkheidsverklaring" in browser.text
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
-    default = client.get("/c/accessibility").text  # MAIL_FROM's name and address
+    default = client.get("/accessibility").text  # MAIL_FROM's name and address
     assert "Service RH wants the pages" in default and "mailto:rh@commune.example" in default
     assert "the body your country designated" in default
-    assert client.get("/c/accessibility?lang=xx").status_code == 422
+    assert client.get("/accessibility?lang=xx").status_code == 422
 
 
 def test_the_update_page_takes_the_document_hr_asked_for(client: Any, build: Any, hr: Any) -> None:

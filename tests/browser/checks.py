@@ -59,7 +59,8 @@ def check_page(
             title: document.title,
             h1: [...document.querySelectorAll('h1')].map(h => h.textContent.trim()),
             scripts: document.querySelectorAll('script:not([src*=axe])').length,
-            statement: !!document.querySelector('footer a[href^="accessibility?lang="]'),
+            statement: [...document.querySelectorAll('footer a')].some(a => a.href.endsWith(
+                '/accessibility?lang=' + document.documentElement.lang)),
         })"""
     )
     assert len(facts["h1"]) == 1, f"{name}: one h1, found {facts['h1']}"

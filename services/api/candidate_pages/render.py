@@ -43,8 +43,9 @@ def _environment(language: str) -> Environment:
     return env
 
 
-# Every page's footer links to the accessibility statement, in the page's language (a path
-# relative to /c/, where every page is).
+# Every page's footer links to the accessibility statement (/accessibility), in the page's
+# language: relative links, which work behind a proxy's path prefix too (from /c/{token} it is
+# one level up; the statement's own link points at itself).
 STATEMENT = "accessibility"
 
 
@@ -57,7 +58,8 @@ def render(page: Page) -> str:
         .render(
             language=language,
             administration=get_settings().administration,
-            statement_link=f"{STATEMENT}?lang={language}",
+            statement_link=f"{'' if page.template == f'{STATEMENT}.html.j2' else '../'}"
+            f"{STATEMENT}?lang={language}",
             **page.context,
         )
     )

@@ -15,6 +15,8 @@ from services.api.schemas import PlainText
 from shared import links
 
 router = APIRouter(prefix="/c", tags=["candidate pages"])
+# The accessibility statement: a page of the site, not of a link (every page's footer names it).
+statement_router = APIRouter(tags=["candidate pages"])
 # Every answer of a page is a page (a form's invalid field, a body over its limit or of another
 # type are problem+json, see services.api.openapi).
 PAGES: dict[int | str, dict[str, Any]] = {
@@ -48,19 +50,6 @@ def unavailable(request: Request) -> HTMLResponse:
     response = _html(service.unavailable_page(language))
     response.headers["Retry-After"] = "5"
     return response
-
-
-@router.get(
-    "/accessibility",
-    response_class=HTMLResponse,
-    responses={200: PAGES[200]},
-    description="The candidate pages' accessibility statement, in `lang` or the browser's.",
-)
-def accessibility(
-    lang: Annotated[str | None, Query(pattern="^(en|fr|de|nl)$")] = None,
-    accept_language: Annotated[str | None, Header()] = None,
-) -> HTMLResponse:
-    return _html(service.statement_page(lang or browser_language(accept_language)))
 
 
 def _problem_page(
@@ -159,3 +148,16 @@ def calendar(
         media_type="text/calendar; charset=utf-8",
         headers={**NO_STORE, "Content-Disposition": 'attachment; filename="invite.ics"'},
     )
+
+
+@statement_router.get(
+    "/accessibility",
+    response_class=HTMLResponse,
+    responses={200: PAGES[200]},
+    description="The candidate pages' accessibility statement, in `lang` or the browser's.",
+)
+def accessibility(
+    lang: Annotated[str | None, Query(pattern="^(en|fr|de|nl)$")] = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    return _html(service.statement_page(lang or browser_language(accept_language)))
