@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chaos fuzz lint bench messages venv clean
+.PHONY: run test browser chaos fuzz lint bench messages venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The candidate pages in headless Chromium alone: axe-core (WCAG 2.1 A/AA), the keyboard-only
+# flows, 360 px and 200% zoom; screenshots in var/screenshots/. `make test` runs them too.
+browser: $(STAMP)
+	$(BIN)/pytest tests/browser -m browser $(PYTEST_ARGS)
 
 # The chaos suite at full size (300 invitations...): faults injected into the real stack, figures
 # written to var/chaos/results.json. `make test` runs it in quick mode (CHAOS_QUICK=1, the default).

@@ -1,5 +1,6 @@
 """One settings class; the environment names are those of API.md."""
 
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,16 @@ class Settings(BaseSettings):
     mail_from: str = "Recrue RH <rh@recrue.local>"
     # Whom candidates may ask, as calendar events say it: MAIL_FROM's address when unset.
     hr_contact: str = ""
+    # The candidate pages' accessibility statement (the EU Web Accessibility Directive's).
+    administration_name: str = Field(
+        default="", description="who publishes the candidate pages: MAIL_FROM's name when unset"
+    )
+    accessibility_contact: str = Field(
+        default="", description="where to report an accessibility problem: HR_CONTACT when unset"
+    )
+    accessibility_enforcement: str = Field(
+        default="", description="the enforcement body a candidate may turn to (name, address)"
+    )
     mail_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: str = ""  # required outside SQLite: see shared/secret_key.py
@@ -136,6 +147,16 @@ class Settings(BaseSettings):
     def resolved_storage_dir(self) -> Path:
         """STORAGE_DIR, or var/files: uploaded CVs and attachments, outside any web root."""
         return (self.storage_dir or self.var_dir / "files").resolve()
+
+    @property
+    def administration(self) -> str:
+        """ADMINISTRATION_NAME, or the name MAIL_FROM shows."""
+        return self.administration_name or parseaddr(self.mail_from)[0] or "Recrue"
+
+    @property
+    def contact(self) -> str:
+        """HR_CONTACT, or MAIL_FROM's address: whom candidates may ask."""
+        return self.hr_contact or parseaddr(self.mail_from)[1]
 
     @property
     def cors_origin_list(self) -> list[str]:

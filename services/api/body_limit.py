@@ -3,9 +3,10 @@
 The outermost middleware: a declared Content-Length over the limit is answered 413 at once,
 without reading; a chunked (or understated) body is counted as the server hands it over, and
 cut off at the limit. Limits per route class:
-- uploads (`POST /api/v1/applications/{id}/cv`, `POST /api/v1/dossiers/{id}/attachments`):
-  MAX_UPLOAD_MB, plus a little for the multipart framing;
-- everything else (JSON bodies, the candidate pages' forms, which carry no file): MAX_BODY_KB.
+- uploads (`POST /api/v1/applications/{id}/cv`, `POST /api/v1/dossiers/{id}/attachments`, and
+  the candidate pages' forms, `POST /c/{token}`: the update page carries the document HR asked
+  for): MAX_UPLOAD_MB, plus a little for the multipart framing;
+- everything else (JSON bodies): MAX_BODY_KB.
 """
 
 import re
@@ -15,7 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.api.errors import problem
 from shared.settings import get_settings
 
-UPLOADS = re.compile(r"^/api/v1/(?:applications/[^/]+/cv|dossiers/[^/]+/attachments)/?$")
+UPLOADS = re.compile(
+    r"^(?:/api/v1/(?:applications/[^/]+/cv|dossiers/[^/]+/attachments)|/c/[^/]+)/?$"
+)
 MULTIPART_FRAMING = 64 * 1024  # boundaries and part headers around the file
 
 

@@ -192,7 +192,11 @@ def _unread_media_type(request: Request) -> str | None:
     media_type = given.partition(";")[0].strip().lower()
     if isinstance(body_field.field_info, params.Form):
         accepted = ["multipart/form-data"]
-        if not any(isinstance(f.field_info, params.File) for f in _body_fields(route)):
+        # A form whose file is optional (a candidate page's) also reads a form without one.
+        if not any(
+            isinstance(f.field_info, params.File) and f.field_info.is_required()
+            for f in _body_fields(route)
+        ):
             accepted.append("application/x-www-form-urlencoded")
         if media_type in accepted:
             return None

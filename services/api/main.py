@@ -12,6 +12,7 @@ from services.api.api_keys.router import router as api_keys
 from services.api.applications.router import router as applications
 from services.api.body_limit import BodyLimit
 from services.api.candidate_pages.router import router as candidate_pages
+from services.api.candidate_pages.router import statement_router
 from services.api.candidates.router import router as candidates
 from services.api.deliberation.router import router as deliberation
 from services.api.dossiers.router import router as dossiers
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         security.docs_routes(app)
     app.include_router(health)
     app.include_router(candidate_pages)
+    app.include_router(statement_router)
     for router in (
         api_keys,
         jobs,

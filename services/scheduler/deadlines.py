@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from services.scheduler.invitations import answer_links, link_for, trial_context, trial_event
+from services.scheduler.invitations import answer_links, link_for, trial_context
 from shared import history, links, offers
 from shared.calendar import build_cancel
 from shared.messages import queue_message
 from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.participations import SlotFull, announce, book, free_slots, has_calendar_event
+from shared.trial_events import trial_event
 from shared.workflow import DossierStatus, ParticipationStatus
 
 ACTOR = "scheduler"

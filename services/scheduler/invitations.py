@@ -4,7 +4,6 @@ the email that carries it, once per SEQUENCE."""
 import logging
 import uuid
 from datetime import datetime
-from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,59 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from shared import links
-from shared.calendar import TrialEvent, build_cancel, build_request
-from shared.emails.calendar_text import LinkKind, event_description
+from shared.calendar import build_cancel, build_request
+from shared.emails.calendar_text import LinkKind
 from shared.messages import Email, queue_messages
 from shared.models import Dossier, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
-from shared.settings import get_settings
 from shared.tasks import CalendarChange, SendCalendars
+from shared.trial_events import trial_event
 from shared.workflow import ParticipationStatus
 
 log = logging.getLogger(__name__)
 ACTOR = "scheduler"
-
-
-def trial_event(
-    participation: Participation,
-    *,
-    link: str | None = None,
-    link_kind: LinkKind | None = None,
-    until: datetime | None = None,
-) -> TrialEvent:
-    """The calendar event of one participation at its current SEQUENCE. Its DESCRIPTION says
-    the trial's information, then the candidate's `link` (to answer, or to change their slot;
-    working `until`) and the HR contact, in the candidate's language; URL is that link."""
-    settings = get_settings()
-    trial = participation.trial
-    candidate = participation.dossier.candidate
-    organizer_name, organizer_email = parseaddr(settings.mail_from)
-    assert participation.starts_at is not None
-    description = event_description(
-        language=candidate.language,
-        info=trial.info,
-        contact=settings.hr_contact or organizer_email,
-        timezone=trial.timezone,
-        link=link,
-        link_kind=link_kind,
-        until=until,
-    )
-    return TrialEvent(
-        uid=participation.calendar_uid,
-        sequence=participation.sequence,
-        summary=f"{trial.title} – {trial.job.title}",
-        description=description,
-        url=link or "",
-        location=trial.location,
-        starts_at=participation.starts_at,
-        duration=participation.duration,
-        timezone=trial.timezone,
-        organizer_email=organizer_email,
-        organizer_name=organizer_name or "Recrue",
-        attendee_email=candidate.email,
-        attendee_name=candidate.full_name,
-        stamp=utcnow(),
-    )
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:

@@ -1,13 +1,19 @@
 """Candidate pages behind signed links: GET shows, POST acts once, bad links get clear pages."""
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
+import icalendar
+import pytest
 from sqlalchemy import select, update
 
 from shared.db import session_scope
 from shared.models import CandidateToken, Message, utcnow
+from tests.api.test_cv_bank import PDF
+from tests.api.test_slot_trials import BOOKING
+from tests.scheduler.test_endings import _emails, _run_calendars
 
 
 def _link(application_id: str, kind: str) -> str:
@@ -185,3 +191,189 @@ def test_hr_revokes_unused_links(client: Any, build: Any, hr: Any) -> None:
     assert client.post(link, data={"action": "update_application"}).status_code == 410
     history = client.get(f"/api/v1/applications/{application['id']}/history", headers=hr)
     assert history.json()["items"][-1]["action"] == "candidate_links_revoked"
+
+
+def test_an_unusable_link_speaks_its_candidates_language(client: Any, build: Any, hr: Any) -> None:
+    """Expired or revoked, the link is still ours: its page is in the candidate's language,
+    whatever the browser asks; a link we cannot read gets the browser's language."""
+    expired = _link(_returned(client, build, hr, language="fr")["id"], "changes_requested")
+    with session_scope() as session:
+        session.execute(update(CandidateToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    revoked_application = _returned(client, build, hr, language="nl")
+    revoked = _link(revoked_application["id"], "changes_requested")
+    client.post(f"/api/v1/applications/{revoked_application['id']}/revoke-links", headers=hr)
+    for link, headers, status, lang, words in [
+        (expired, {}, 410, "fr", "Ce lien a expiré"),
+        (expired, {"Accept-Language": "de"}, 410, "fr", "Ce lien a expiré"),
+        (revoked, {"Accept-Language": "en"}, 410, "nl", "Deze link is niet langer geldig"),
+        (
+            expired[:-3] + ("BBB" if expired.endswith("AAA") else "AAA"),
+            {"Accept-Language": "de"},
+            404,
+            "de",
+            "Dieser Link ist ungültig",
+        ),
+        ("/c/nothing", {}, 404, "en", "This link is not valid"),
+    ]:
+        for page in (client.get(link, headers=headers), client.post(link, headers=headers)):
+            assert page.status_code == status
+            assert f'<html lang="{lang}">' in page.text
+            assert words in page.text
+
+
+def test_every_page_links_to_the_accessibility_statement(
+    client: Any, build: Any, hr: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import get_settings
+
+    page = client.get(_link(_returned(client, build, hr, language="de")["id"], "changes_requested"))
+    assert '<a href="../accessibility?lang=de">Erklärung zur Barrierefreiheit</a>' in page.text
+    monkeypatch.setenv("ADMINISTRATION_NAME", "Commune de Wavre")
+    monkeypatch.setenv("ACCESSIBILITY_CONTACT", "accessibilite@wavre.example")
+    monkeypatch.setenv("ACCESSIBILITY_ENFORCEMENT", "Médiateur fédéral, rue Ducale 43, Bruxelles")
+    get_settings.cache_clear()
+    try:
+        statement = client.get("/accessibility?lang=fr")
+        assert statement.status_code == 200
+        assert '<html lang="fr">' in statement.text
+        assert "<title>Déclaration d&#39;accessibilité – Commune de Wavre</title>" in statement.text
+        assert "Commune de Wavre veut que les pages" in statement.text
+        assert 'href="mailto:accessibilite@wavre.example"' in statement.text
+        assert '<footer><p><a href="accessibility?lang=fr">' in statement.text  # itself
+        assert "Médiateur fédéral, rue Ducale 43, Bruxelles" in statement.text
+        browser = client.get("/accessibility", headers={"Accept-Language": "nl-BE"})
+        assert "Toegankelijkheidsverklaring" in browser.text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    default = client.get("/accessibility").text  # MAIL_FROM's name and address
+    assert "Service RH wants the pages" in default and "mailto:rh@commune.example" in default
+    assert "the body your country designated" in default
+    assert client.get("/accessibility?lang=xx").status_code == 422
+
+
+def test_the_update_page_takes_the_document_hr_asked_for(client: Any, build: Any, hr: Any) -> None:
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+    page = client.get(link)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert 'aria-describedby="asked document-hint"' in page.text  # HR's words describe it
+    assert '<div class="note" id="asked">Ajoutez votre diplôme' in page.text
+    assert "Le document demandé (facultatif)" in page.text
+
+    form = {"action": "update_application", "cover_letter": "Lettre", "summary": "", "phone": ""}
+    done = client.post(link, data=form, files={"document": ("diplôme.pdf", PDF, "text/plain")})
+    assert done.status_code == 200
+    assert "Votre candidature complétée a été envoyée le" in done.text
+    path = f"/api/v1/applications/{application['id']}"
+    assert client.get(path, headers=hr).json()["status"] == "resubmitted"
+    [attachment] = client.get(f"{path}/attachments", headers=hr).json()["items"]
+    assert attachment["filename"] == "diplôme.pdf"
+    assert attachment["content_type"] == "application/pdf"  # sniffed, not as claimed
+    assert client.get(f"/api/v1/attachments/{attachment['id']}", headers=hr).content == PDF
+    history = client.get(f"{path}/history", headers=hr).json()["items"]
+    assert history[-1]["after"]["file_id"] == attachment["id"]
+
+
+@pytest.mark.parametrize(
+    ("content", "max_mb", "words"),
+    [
+        (b"MZ\x90\x00 an executable", "10", "Ce fichier ne peut pas être accepté"),
+        (b"", "10", "Ce fichier ne peut pas être accepté"),
+        (PDF + b"x" * 20_000, "0.01", "Ce fichier est trop volumineux : 0.01 Mo au maximum."),
+    ],
+)
+def test_a_refused_document_is_said_on_the_page_with_the_texts_kept(
+    client: Any,
+    build: Any,
+    hr: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    max_mb: str,
+    words: str,
+) -> None:
+    from shared.settings import get_settings
+
+    application = _returned(client, build, hr, language="fr")
+    link = _link(application["id"], "changes_requested")
+    monkeypatch.setenv("MAX_UPLOAD_MB", max_mb)
+    get_settings.cache_clear()
+    try:
+        form = {"action": "update_application", "cover_letter": "Ma lettre", "phone": "0470"}
+        page = client.post(link, data=form, files={"document": ("cv.pdf", content, "app/pdf")})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert page.status_code == 400
+    assert '<p class="alert" role="alert" id="document-error">' + words in page.text
+    assert 'aria-describedby="asked document-hint document-error" aria-invalid="true"' in page.text
+    assert ">Ma lettre</textarea>" in page.text and 'value="0470"' in page.text
+    path = f"/api/v1/applications/{application['id']}"
+    assert client.get(path, headers=hr).json()["status"] == "changes_requested"
+    assert client.get(f"{path}/attachments", headers=hr).json()["items"] == []
+
+
+def _emailed_event(dossier_id: str, kind: str) -> Any:
+    [message] = [m for m in _emails(dossier_id) if m.kind == kind]
+    assert message.calendar_ics is not None
+    [event] = icalendar.Calendar.from_ical(message.calendar_ics).walk("VEVENT")
+    return message, event
+
+
+def _downloaded_event(client: Any, page: Any) -> Any:
+    match = re.search(r'<a href="([^"]+/calendar\.ics)" download="invite.ics">', page.text)
+    assert match, "the page offers the calendar file"
+    response = client.get(f"/c/{match.group(1)}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="invite.ics"'
+    [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    return event
+
+
+def _same_event(downloaded: Any, emailed: Any) -> None:
+    for name in ("UID", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "ORGANIZER"):
+        assert downloaded.get(name) == emailed.get(name), name
+
+
+def test_after_an_answer_or_a_booking_the_page_offers_the_emailed_calendar(
+    client: Any, build: Any, hr: Any
+) -> None:
+    job = build.job()
+    answering, booking, declining = (build.dossier(job) for _ in range(3))
+    build.invite(build.written_trial(job), answering, declining)
+    slot_trial = client.post(
+        f"/api/v1/jobs/{job['id']}/trials",
+        json={"kind": "oral", "title": "Entretien", "booking": BOOKING},
+        headers=hr,
+    ).json()
+    build.invite(slot_trial, booking)
+    _run_calendars()
+
+    invitation, emailed = _emailed_event(answering["id"], "trial_invitation")
+    accept = str(invitation.context["accept_link"])
+    accept = accept[accept.index("/c/") :].split("?")[0]
+    page = client.post(accept, data={"action": "answer_invitation", "answer": "accept"})
+    assert page.status_code == 200
+    _same_event(_downloaded_event(client, page), emailed)
+    _same_event(_downloaded_event(client, client.get(accept)), emailed)  # and later on
+
+    [booking_email] = [m for m in _emails(booking["id"]) if m.kind == "slot_booking_invitation"]
+    link = str(booking_email.context["booking_link"])
+    link = link[link.index("/c/") :]
+    slots = client.get(f"/api/v1/trials/{slot_trial['id']}/slots", headers=hr).json()["items"]
+    page = client.post(link, data={"action": "book_slot", "slot_id": slots[1]["id"]})
+    assert page.status_code == 200
+    _run_calendars()
+    _, emailed = _emailed_event(booking["id"], "booking_confirmation")
+    downloaded = _downloaded_event(client, page)
+    _same_event(downloaded, emailed)
+    assert str(downloaded["URL"]).endswith(link), "the link to change the slot is the page's"
+
+    decline = _emailed_event(declining["id"], "trial_invitation")[0].context["decline_link"]
+    decline = decline[decline.index("/c/") :].split("?")[0]
+    page = client.post(decline, data={"action": "answer_invitation", "answer": "decline"})
+    assert "calendar.ics" not in page.text
+    assert client.get(f"{decline}/calendar.ics").status_code == 409
+    update_link = _link(_returned(client, build, hr)["id"], "changes_requested")
+    assert client.get(f"{update_link}/calendar.ics").status_code == 400

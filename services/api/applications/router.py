@@ -161,6 +161,12 @@ def download_cv(application_id: uuid.UUID, session: SessionDep, _: HR) -> FileRe
     return download(service.get_cv(session=session, application_id=application_id))
 
 
+@router.get("/{application_id}/attachments", response_model=dict[str, list[StoredFileOut]])
+def list_attachments(application_id: uuid.UUID, session: SessionDep, _: HR) -> object:
+    """The documents the candidate sent from their update page (`GET /attachments/{id}`)."""
+    return {"items": service.attachments(session=session, application_id=application_id)}
+
+
 @router.get("/{application_id}/history", response_model=HistoryOut)
 def application_history(application_id: uuid.UUID, session: SessionDep, agent: Reader) -> object:
     entries = service.application_history(session=session, application_id=application_id)

@@ -382,6 +382,17 @@ def get_cv(*, session: Session, application_id: uuid.UUID) -> StoredFile:
     return application.cv_file
 
 
+def attachments(*, session: Session, application_id: uuid.UUID) -> Sequence[StoredFile]:
+    """The documents the candidate sent with their updated application, oldest first
+    (downloaded through `GET /attachments/{file_id}`)."""
+    application = get_application(session=session, application_id=application_id)
+    return session.scalars(
+        select(StoredFile)
+        .where(StoredFile.application_id == application.id, StoredFile.purpose == "attachment")
+        .order_by(StoredFile.created_at, StoredFile.id)
+    ).all()
+
+
 def application_history(*, session: Session, application_id: uuid.UUID) -> Sequence[HistoryEntry]:
     """The application's timeline, with its dossier's once validated, in order."""
     application = get_application(session=session, application_id=application_id)

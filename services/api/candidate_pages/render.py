@@ -9,6 +9,7 @@ from babel.core import negotiate_locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from shared.i18n import FALLBACK, LANGUAGES, language_or_fallback, translations
+from shared.settings import get_settings
 
 HERE = Path(__file__).parent
 DOMAIN = "pages"
@@ -42,11 +43,25 @@ def _environment(language: str) -> Environment:
     return env
 
 
+# Every page's footer links to the accessibility statement (/accessibility), in the page's
+# language: relative links, which work behind a proxy's path prefix too (from /c/{token} it is
+# one level up; the statement's own link points at itself).
+STATEMENT = "accessibility"
+
+
 def render(page: Page) -> str:
-    """The page's HTML."""
+    """The page's HTML: its words, in a frame naming the administration."""
     language = language_or_fallback(page.language)
     return (
-        _environment(language).get_template(page.template).render(language=language, **page.context)
+        _environment(language)
+        .get_template(page.template)
+        .render(
+            language=language,
+            administration=get_settings().administration,
+            statement_link=f"{'' if page.template == f'{STATEMENT}.html.j2' else '../'}"
+            f"{STATEMENT}?lang={language}",
+            **page.context,
+        )
     )
 
 

@@ -1,15 +1,17 @@
 """What a candidate's link shows (GET, changes nothing) and does (POST, once)."""
 
 from datetime import datetime
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
+from services.api.files import service as files
 from shared import history, links
 from shared.emails.render import written_datetime
-from shared.models import Application, Candidate, CandidateToken, Job, utcnow
+from shared.models import Application, Candidate, CandidateToken, Job, StoredFile, utcnow
 from shared.settings import get_settings
 from shared.workflow import ApplicationStatus, application_transition
 
@@ -57,6 +59,21 @@ def unavailable_page(language: str) -> Page:
     )
 
 
+def statement_page(language: str) -> Page:
+    """The accessibility statement (the EU Web Accessibility Directive's), with the contacts."""
+    _ = gettext(language)
+    settings = get_settings()
+    return Page(
+        "accessibility.html.j2",
+        {
+            "title": _("Accessibility statement"),
+            "contact": settings.accessibility_contact or settings.contact,
+            "enforcement": settings.accessibility_enforcement,
+        },
+        language=language,
+    )
+
+
 def _when(moment: datetime, language: str) -> str:
     return written_datetime(moment, get_settings().default_timezone, language, zone=False)
 
@@ -75,7 +92,7 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     return Page("outcome.html.j2", {"title": title, "outcome": outcome}, language=language)
 
 
-def _language(session: Session, token: CandidateToken) -> str:
+def language_of(session: Session, token: CandidateToken) -> str:
     """The language of the candidate the link was sent to (all a trial page needs of them)."""
     language = session.scalar(select(Candidate.language).where(Candidate.id == token.candidate_id))
     assert language is not None
@@ -90,7 +107,7 @@ def _application(session: Session, token: CandidateToken) -> Application:
 
 def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
     """The page of a link; a GET never changes anything (mail scanners open links)."""
-    language = _language(session, token)
+    language = language_of(session, token)
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
     if token.purpose == links.ANSWER_OFFER:
@@ -103,18 +120,7 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
     if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
-        return Page(
-            "update_application.html.j2",
-            {
-                "title": _("Update your application"),
-                "candidate_name": candidate.full_name,
-                "message": token.message or "",
-                "cover_letter": application.cover_letter or "",
-                "summary": str(application.profile.get("summary") or ""),
-                "phone": candidate.phone or "",
-            },
-            language=language,
-        )
+        return _update_page(application, token, language)
     job = session.get(Job, token.job_id)
     assert job is not None
     if job.status != "open":
@@ -130,6 +136,53 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
         },
         language=language,
     )
+
+
+def _update_page(
+    application: Application,
+    token: CandidateToken,
+    language: str,
+    form: dict[str, str] | None = None,
+    refused: files.TooLarge | files.UnsupportedType | None = None,
+) -> Page:
+    """The form to update a returned application: what HR asked, the application's texts (or
+    those just posted, with why the document was refused: a 400)."""
+    _ = gettext(language)
+    max_mb = f"{get_settings().max_upload_mb:g}"
+    error = None
+    if isinstance(refused, files.TooLarge):
+        error = _("This file is too large: at most %(size)s MB.") % {"size": max_mb}
+    elif refused is not None:
+        error = _("This file cannot be accepted: please send a document of one of these types.")
+    texts = form or {
+        "cover_letter": application.cover_letter or "",
+        "summary": str(application.profile.get("summary") or ""),
+        "phone": application.candidate.phone or "",
+    }
+    return Page(
+        "update_application.html.j2",
+        {
+            "title": _("Update your application"),
+            "candidate_name": application.candidate.full_name,
+            "message": token.message or "",
+            "cover_letter": texts.get("cover_letter", ""),
+            "summary": texts.get("summary", ""),
+            "phone": texts.get("phone", ""),
+            "max_mb": max_mb,
+            "error": error,
+        },
+        status=400 if error else 200,
+        language=language,
+    )
+
+
+def calendar(*, session: Session, token: CandidateToken, link: str) -> bytes | Page:
+    """The calendar file of a booked or accepted trial (`link`: the page's own), or the page
+    that says why there is none: 400 for a link not about a trial."""
+    language = language_of(session, token)
+    if token.participation_id is None:
+        return problem_page("wrong_purpose", language)
+    return trial_pages.calendar(session, token, link, language)
 
 
 def _no_longer_waiting(language: str) -> Page:
@@ -155,9 +208,16 @@ def _job_closed(language: str) -> Page:
     )
 
 
-def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Page:
-    """Do what the link is for, once; a repeated POST shows what was done."""
-    language = _language(session, token)
+def act(
+    *,
+    session: Session,
+    token: CandidateToken,
+    form: dict[str, str],
+    document: tuple[BinaryIO, str] | None = None,
+) -> Page:
+    """Do what the link is for, once; a repeated POST shows what was done. `document`: a
+    file sent with an updated application (its content and name), checked as HR's uploads."""
+    language = language_of(session, token)
     if form.get("action") != token.purpose:
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
@@ -171,7 +231,13 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
     if token.purpose == links.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
-        _resubmit(session, application, form, actor)
+        stored = None
+        if document is not None:
+            try:
+                stored = _store_document(session, application, document, actor)
+            except (files.TooLarge, files.UnsupportedType) as refused:
+                return _update_page(application, token, language, form, refused)
+        _resubmit(session, application, form, actor, stored)
     else:
         job = session.get(Job, token.job_id)
         assert job is not None
@@ -183,7 +249,29 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
     return _outcome(token, language)
 
 
-def _resubmit(session: Session, application: Application, form: dict[str, str], actor: str) -> None:
+def _store_document(
+    session: Session, application: Application, document: tuple[BinaryIO, str], actor: str
+) -> StoredFile:
+    """The document the candidate sent, stored as an attachment of the application."""
+    upload, filename = document
+    return files.store(
+        session=session,
+        upload=upload,
+        filename=filename,
+        purpose="attachment",
+        uploaded_by=actor,
+        application_id=application.id,
+        dossier_id=application.dossier_id,
+    )
+
+
+def _resubmit(
+    session: Session,
+    application: Application,
+    form: dict[str, str],
+    actor: str,
+    document: StoredFile | None,
+) -> None:
     before = application.status
     application.status = application_transition(before, "resubmit")
     application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
@@ -198,7 +286,8 @@ def _resubmit(session: Session, application: Application, form: dict[str, str], 
         action="application_resubmitted",
         application_id=application.id,
         before={"status": before},
-        after={"status": application.status},
+        after={"status": application.status}
+        | ({"file_id": str(document.id), "filename": document.filename} if document else {}),
     )
 
 

@@ -6,11 +6,13 @@ from datetime import datetime
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import answers, history
+from shared import answers, history, links
 from shared.answers import Answer, Result
+from shared.calendar import build_request
 from shared.emails.render import written_datetime
 from shared.models import CandidateToken, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
+from shared.trial_events import trial_event
 from shared.workflow import ParticipationStatus
 
 P = ParticipationStatus
@@ -46,15 +48,20 @@ def _state_page(participation: Participation, language: str, status: int = 200) 
         P.CANCELLED: _("This trial was cancelled for you."),
         P.EXPIRED: _("The deadline to answer has passed."),
     }.get(P(participation.status), "")
+    # Booked or accepted: the page offers the event for the candidate's calendar.
+    calendar = participation.status == P.ACCEPTED and participation.starts_at is not None
     return Page(
-        "outcome.html.j2", {"title": title, "outcome": outcome}, status=status, language=language
+        "outcome.html.j2",
+        {"title": title, "outcome": outcome, "calendar": calendar},
+        status=status,
+        language=language,
     )
 
 
 def show(session: Session, token: CandidateToken, answer: str | None, language: str) -> Page:
     """The invitation's page (a GET changes nothing)."""
     participation = _participation(session, token, lock=False)
-    if token.purpose == "book_slot":
+    if token.purpose == links.BOOK_SLOT:
         return _booking_page(session, participation, language)
     if participation.status != P.INVITED:
         return _state_page(participation, language)
@@ -108,6 +115,23 @@ def _booking_page(
     )
 
 
+def calendar(session: Session, token: CandidateToken, link: str, language: str) -> bytes | Page:
+    """The event of a booked or accepted participation, as its last email carried it (same UID
+    and SEQUENCE); the link to change the slot is the page's own, while it works. Else the
+    page of its state (409)."""
+    participation = _participation(session, token, lock=False)
+    if participation.status != P.ACCEPTED or participation.starts_at is None:
+        return _state_page(participation, language, status=409)
+    changeable = token.purpose == links.BOOK_SLOT and token.expires_at > utcnow()
+    event = trial_event(
+        participation,
+        link=link if changeable else None,
+        link_kind="change" if changeable else None,
+        until=token.expires_at if changeable else None,
+    )
+    return build_request(event)
+
+
 def act(session: Session, token: CandidateToken, form: dict[str, str], language: str) -> Page:
     """Answer the invitation or book the slot; a repeated POST changes nothing more."""
     participation = _participation(session, token, lock=True)
@@ -117,7 +141,7 @@ def act(session: Session, token: CandidateToken, form: dict[str, str], language:
         or participation.trial.status != "planned"
     ):
         return _state_page(participation, language)
-    if token.purpose == "book_slot":
+    if token.purpose == links.BOOK_SLOT:
         return _book(session, participation, form.get("slot_id", ""), actor, language)
     if participation.status != P.INVITED:
         return _state_page(participation, language)
