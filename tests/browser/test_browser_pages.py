@@ -21,6 +21,7 @@ from tests.api.test_cv_bank import PDF
 from tests.api.test_slot_trials import BOOKING
 from tests.browser.checks import check_page, open_page, press_and_wait, tab_to
 
+pytestmark = pytest.mark.browser
 LANGUAGES = ["en", "fr", "de", "nl"]
 
 
