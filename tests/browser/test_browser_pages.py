@@ -21,6 +21,7 @@ from tests.api.test_cv_bank import PDF
 from tests.api.test_slot_trials import BOOKING
 from tests.browser.checks import check_page, open_page, press_and_wait, tab_to
 
+pytestmark = pytest.mark.browser
 LANGUAGES = ["en", "fr", "de", "nl"]
 
 
@@ -72,7 +73,8 @@ def test_answer_an_invitation(
     dossier = build.dossier(job, candidate=build.candidate(language=language))
     trial = build.written_trial(job)
     build.invite(trial, dossier)
-    page = open_page(browser, site + _participation_link(dossier, links.ANSWER_INVITATION))
+    link = _participation_link(dossier, links.ANSWER_INVITATION)
+    page = open_page(browser, f"{site}{link}?answer=accept")  # the email's "I will attend"
     look(page, "invitation")
 
     tab_to(page, "button[value=accept]")
@@ -224,7 +226,7 @@ def test_answer_an_offer(
                 expires_at=utcnow() + timedelta(days=7),
             ),
         )
-    page = open_page(browser, f"{site}/c/{signed}")
+    page = open_page(browser, f"{site}/c/{signed}?answer=decline")  # the email's "decline"
     look(page, "offer")
 
     tab_to(page, "button[value=decline]")
