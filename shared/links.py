@@ -18,6 +18,7 @@ APPLY_TO_JOB = "apply_to_job"
 ANSWER_INVITATION = "answer_invitation"
 BOOK_SLOT = "book_slot"
 ANSWER_OFFER = "answer_offer"
+KEEP_PROFILE = "keep_profile"
 
 
 class LinkProblem(Exception):

@@ -260,6 +260,17 @@ _ALL = [
         (),
         _JOB | {"started_on": "2026-09-01"},
     ),
+    _kind(
+        "cv_bank_renewal",
+        "A profile of the CV bank reaches the end of its keeping: keep it or delete it now.",
+        ("kept_until", "months", "link"),
+        (),
+        {
+            "kept_until": "2026-10-31",
+            "months": 12,
+            "link": f"{_BASE_URL}/eyJrIjoia2VlcCJ9.keep",
+        },
+    ),
 ]
 
 KINDS: MappingProxyType[str, EmailKind] = MappingProxyType({kind.name: kind for kind in _ALL})

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages import offer_pages, trial_pages
+from services.api.candidate_pages import offer_pages, profile_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from shared import history, links
 from shared.emails.render import written_datetime
@@ -95,6 +95,8 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
         return trial_pages.show(session, token, answer, language)
     if token.purpose == links.ANSWER_OFFER:
         return offer_pages.show(session, token, answer, language)
+    if token.purpose == links.KEEP_PROFILE:
+        return profile_pages.show(session, token, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
@@ -164,6 +166,8 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
         return trial_pages.act(session, token, form, language)
     if token.purpose == links.ANSWER_OFFER:
         return offer_pages.act(session, token, form, language)
+    if token.purpose == links.KEEP_PROFILE:
+        return profile_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
@@ -186,6 +190,7 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
 def _resubmit(session: Session, application: Application, form: dict[str, str], actor: str) -> None:
     before = application.status
     application.status = application_transition(before, "resubmit")
+    application.candidate_acted_at = utcnow()
     application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
     summary = form.get("summary", "")[:5000]
     application.profile = {**application.profile, "summary": summary}
