@@ -45,9 +45,12 @@ ERASED = "[erased]"
 PERSONNEL_FILE_STATES = frozenset({DossierStatus.HIRED, DossierStatus.LEFT})
 
 
+ERASED_DOMAIN = "@erased.invalid"
+
+
 def erased_email(candidate_id: uuid.UUID) -> str:
     """An address that names nobody and can never be delivered (RFC 2606 `.invalid`)."""
-    return f"{candidate_id}@erased.invalid"
+    return f"{candidate_id}{ERASED_DOMAIN}"
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ def _candidate_values(owned: Owned) -> dict[str, Any]:
 
 def _message_values(owned: Owned) -> dict[str, Any]:
     return {
-        "to_address": erased_email(owned.candidate_id) if owned.candidate_id else ERASED,
+        "to_address": erased_email(owned.candidate_id or uuid.UUID(int=0)),
         "to_name": "",
         "context": {},
         "subject": ERASED,

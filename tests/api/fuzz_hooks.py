@@ -5,6 +5,7 @@ Loaded by schemathesis through SCHEMATHESIS_HOOKS=tests.api.fuzz_hooks.
 
 import itertools
 import re
+import uuid
 from typing import Any
 
 import schemathesis
@@ -26,6 +27,12 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     ones (the negative cases) go as drawn. Replays of one key are tested by
     tests/api/test_idempotency_keys.py.
     """
+    # A link the stateful phase infers from a nullable field (a message's `dossier_id`, null
+    # when it is about an application) yields None, sent as ".../dossiers/None/...": no client
+    # follows a link that is not there. Such a path goes with the id of nothing (a 404).
+    parameters = case.path_parameters or {}
+    for name in [name for name, value in parameters.items() if value is None]:
+        parameters[name] = str(uuid.UUID(int=0))
     headers = case.headers or {}
     for name in list(headers):
         value = headers[name]

@@ -7,8 +7,11 @@ erased; the whole database (every table the database has, every column, read raw
 storage folder are searched for their name, email, phone and file contents.
 """
 
+import email
+import email.policy
 import io
 import json
+import re
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -199,6 +202,14 @@ def test_an_erased_person_leaves_no_trace(client: Any, build: Builders, hr: dict
         headers=hr,
     )
     assert again.status_code == 409 and again.json()["state"] == "anonymised"
+    with session_scope() as session:
+        message = session.scalars(
+            select(Message).where(Message.candidate_id == uuid.UUID(seeded.candidate["id"]))
+        ).first()
+        assert message is not None
+        message.status = "failed"
+    resent = client.post(f"/api/v1/messages/{message.id}/resend", headers=hr)
+    assert resent.status_code == 409 and resent.json()["state"] == "anonymised"
 
 
 def test_the_export_holds_every_item(client: Any, build: Builders, hr: dict[str, str]) -> None:
@@ -287,3 +298,45 @@ def test_a_legal_hold_or_the_personnel_file_refuses_the_erasure(
     assert refused.status_code == 409 and refused.json()["state"] == "personnel_file"
     kept = client.get(f"/api/v1/candidates/{candidate_id}", headers=hr).json()
     assert kept["anonymised_at"] is None
+
+
+def _delivered_to(address: str) -> list[str]:
+    """The plain texts of the emails the embedded sink wrote for `address`."""
+    texts = []
+    for path in sorted(get_settings().resolved_mail_dir.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address in str(message["To"]):
+            body = message.get_body(preferencelist=("plain",))
+            assert body is not None
+            texts.append(body.get_content())
+    return texts
+
+
+def test_every_email_links_to_a_page_where_the_candidate_asks(
+    client: Any, build: Builders, hr: dict[str, str]
+) -> None:
+    candidate = build.candidate(email=f"asks-{uuid.uuid4().hex[:8]}@example.org")
+    dossier_id = build.dossier(candidate=candidate)["id"]
+    _post(client, f"/dossiers/{dossier_id}/reject", hr, json={"reason": "diplôme", "notify": True})
+    _run_workers()
+    texts = _delivered_to(candidate["email"])
+    assert len(texts) == 2
+    footers = {re.search(r"http\S+/c/privacy/\S+", t).group(0) for t in texts}  # type: ignore[union-attr]
+    assert len(footers) == 1, "one link per person, in every email"
+    page = footers.pop().removeprefix("http://127.0.0.1:8000")
+    shown = client.get(page)
+    assert shown.status_code == 200 and candidate["last_name"] in shown.text
+    for request in ("export", "erasure"):
+        done = client.post(page, data={"action": "privacy_request", "answer": request})
+        assert done.status_code == 200
+    notices = client.get("/api/v1/notices", headers=hr).json()["items"]
+    asked = [(n["action"], n["after"]["request"], n["dossier_id"]) for n in notices]
+    assert asked == [
+        ("privacy_request", "erasure", dossier_id),
+        ("privacy_request", "export", dossier_id),
+    ]
+    assert client.get(page[:-3] + "abc").status_code == 404, "a tampered link"
+    client.post(
+        f"/api/v1/candidates/{candidate['id']}/erase", json={"reason": "objection"}, headers=hr
+    )
+    assert client.get(page).status_code == 404, "the link ends with the person"

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
-from services.api.candidate_pages import service
+from services.api.candidate_pages import privacy_pages, service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
 from services.api.openapi import text
 from services.api.schemas import PlainText
 from shared import links
+from shared.models import Candidate
 
 router = APIRouter(prefix="/c", tags=["candidate pages"])
 # Every answer of a page is a page (a form's invalid field, a body over its limit or of another
@@ -44,6 +45,32 @@ def unavailable(request: Request) -> HTMLResponse:
     response = _html(service.unavailable_page(language))
     response.headers["Retry-After"] = "5"
     return response
+
+
+def _privacy_person(session: SessionDep, signed: str) -> Candidate | None:
+    try:
+        return privacy_pages.candidate(session, links.privacy_candidate(signed))
+    except links.LinkProblem:
+        return None
+
+
+@router.get(
+    "/privacy/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="The page every email's footer links to: ask for a copy of one's data or its "
+    "erasure.",
+)
+def show_privacy(
+    request: Request,
+    signed: str,
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    person = _privacy_person(session, signed)
+    if person is None:
+        return _html(service.problem_page("invalid", browser_language(accept_language)))
+    return _html(privacy_pages.show(person), request)
 
 
 @router.get(
@@ -96,3 +123,22 @@ def act(
     except links.LinkProblem as problem:
         return _html(service.problem_page(problem.reason, browser_language(accept_language)))
     return _html(service.act(session=session, token=token, form=form), request)
+
+
+@router.post(
+    "/privacy/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="Record the request for HR, who answer within one month.",
+)
+def ask_privacy(
+    request: Request,
+    signed: str,
+    data: Annotated[PageForm, Form()],
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    person = _privacy_person(session, signed)
+    if person is None:
+        return _html(service.problem_page("invalid", browser_language(accept_language)))
+    return _html(privacy_pages.act(session, person, data.model_dump()), request)
