@@ -1,8 +1,9 @@
 """A person's data, provably: the export holds everything, the erasure leaves nothing.
 
 One candidate is seeded through every path (applications, a CV, an attachment, notes, a trial
-with a postponement of their own, a result with a comment, the board's decision, emails built
-and sent by the real scheduler and notifier code, answers kept for Idempotency-Keys), then
+with a postponement of their own, an answer through the calendar read from the HR mailbox, a
+result with a comment, the board's decision, emails built and sent by the real scheduler and
+notifier code, answers kept for Idempotency-Keys), then
 erased; the whole database (every table the database has, every column, read raw) and the
 storage folder are searched for their name, email, phone and file contents.
 """
@@ -21,11 +22,13 @@ from sqlalchemy import inspect, select, text
 
 from services.notifier.delivery import deliver
 from services.scheduler.invitations import send_calendars
+from shared import replies
 from shared.db import get_engine, session_scope
 from shared.models import Message, OutboxEvent
 from shared.settings import get_settings
 from shared.tasks import SEND_CALENDARS, SendCalendars
 from tests.builders import Builders
+from tests.itip import Answer, email_of
 
 FIRST, LAST = "Zéphyrine", "Quatremaire"
 EMAIL, PHONE = "zephyrine.q@example.org", "+32 470 99 88 77"
@@ -122,6 +125,18 @@ def _seed(client: Any, build: Builders, hr: dict[str, str]) -> Seeded:
         json={"starts_at": "2027-03-29T10:00:00+02:00", "reason": f"Demande de {FIRST} {LAST}"},
     )
     _run_workers()
+    # An answer through the calendar, read from the HR mailbox, with a comment about them.
+    items = client.get(f"/api/v1/trials/{trial['id']}/participations", headers=hr).json()
+    sequence = next(p["sequence"] for p in items["items"] if p["id"] == mine)
+    answer = Answer(
+        uid=f"{mine}@recrue",
+        sequence=sequence,
+        email=EMAIL,
+        name=f"{FIRST} {LAST}",
+        partstat="TENTATIVE",
+        comment=f"{FIRST} {LAST} sera peut-être en retard",
+    )
+    assert replies.ingest(email_of(answer, "gmail"), publish=lambda _: None) == "tentative"
     build.took_place(trial)
     theirs = next(p["id"] for p in items["items"] if p["dossier_id"] == rival["id"])
     for pid, score, comment in ((mine, "15", f"{LAST} excellente"), (theirs, "17", "bien")):
@@ -202,6 +217,17 @@ def test_an_erased_person_leaves_no_trace(client: Any, build: Builders, hr: dict
         headers=hr,
     )
     assert again.status_code == 409 and again.json()["state"] == "anonymised"
+    path = f"/api/v1/candidates/{seeded.candidate['id']}"
+    for refused in (
+        client.patch(path, json={}, headers=hr),
+        client.get(f"{path}/export", headers=hr),
+        client.post(
+            "/api/v1/applications",
+            json={"kind": "spontaneous", "candidate_id": seeded.candidate["id"]},
+            headers=hr,
+        ),
+    ):
+        assert refused.status_code == 409 and refused.json()["state"] == "anonymised"
     with session_scope() as session:
         message = session.scalars(
             select(Message).where(Message.candidate_id == uuid.UUID(seeded.candidate["id"]))
@@ -243,7 +269,12 @@ def test_the_export_holds_every_item(client: Any, build: Builders, hr: dict[str,
         kind for kind, _ in sent
     }
     actions = {e["action"] for e in person["history"]}
-    assert {"application_submitted", "participation_postponed", "result_recorded"} <= actions
+    assert {
+        "application_submitted",
+        "participation_postponed",
+        "calendar_reply_tentative",
+        "result_recorded",
+    } <= actions
     written = json.dumps(person["history"], ensure_ascii=False)
     assert all(t in written for t in ("Demande de", "merci de joindre")), "HR texts, asked for"
     assert sorted(n["text"] for n in person["notes"]) == sorted(

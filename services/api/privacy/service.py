@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.api.candidates.service import get_candidate
+from services.api.candidates.service import get_candidate, refuse_anonymised
 from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict
 from services.api.files.service import path_of
@@ -27,19 +27,11 @@ from shared.models import (
 )
 
 
-def _not_anonymised(candidate: Candidate) -> None:
-    if candidate.anonymised_at is not None:
-        raise Conflict(
-            f"candidate {candidate.id} was anonymised on {candidate.anonymised_at:%Y-%m-%d}",
-            state="anonymised",
-        )
-
-
 def erase(*, session: Session, candidate_id: uuid.UUID, reason: str, actor: str) -> Candidate:
     """Anonymise the person now, unless a dossier of theirs is held or goes to the personnel
     file (409 naming which)."""
     candidate = get_candidate(session=session, candidate_id=candidate_id)
-    _not_anonymised(candidate)
+    refuse_anonymised(candidate)
     dossiers = session.scalars(
         select(Dossier).where(Dossier.candidate_id == candidate.id).with_for_update(of=Dossier)
     ).all()
@@ -110,7 +102,7 @@ def export(
     """The ZIP of everything about the person, and its file name; the export is recorded in
     the history of each of their applications."""
     candidate = get_candidate(session=session, candidate_id=candidate_id)
-    _not_anonymised(candidate)
+    refuse_anonymised(candidate)
     applications = session.scalars(
         select(Application)
         .where(Application.candidate_id == candidate.id)
