@@ -109,7 +109,8 @@ def _fixed(**values: Any) -> Neutral:
 
 
 def _candidate_values(owned: Owned) -> dict[str, Any]:
-    assert owned.candidate_id is not None
+    if owned.candidate_id is None:  # some applications only: the person stays
+        return {}
     return {
         "first_name": ERASED,
         "last_name": ERASED,

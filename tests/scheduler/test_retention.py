@@ -84,6 +84,23 @@ def test_cv_bank_profiles_are_asked_once_then_kept_or_anonymised(
     assert _anonymised(client, hr, nearing) == [False]
 
 
+def test_an_expired_profile_of_a_candidate_who_applied_since_goes_alone(
+    client: Any, build: Builders, hr: dict[str, str]
+) -> None:
+    expired = _profile(client, build, hr, -timedelta(days=1))
+    candidate = client.get(f"/api/v1/applications/{expired}", headers=hr).json()["candidate"]
+    since = build.application(candidate=candidate, cover_letter="Toujours motivée.")
+
+    assert sweep_retention() == 1
+    assert _anonymised(client, hr, expired) == [False], "the person stays: they applied since"
+    with session_scope() as session:
+        gone = session.get(Application, uuid.UUID(expired))
+        kept = session.get(Application, uuid.UUID(since["id"]))
+        assert gone is not None and gone.anonymised_at is not None
+        assert kept is not None and kept.anonymised_at is None
+        assert kept.cover_letter == "Toujours motivée."
+
+
 def test_the_candidate_deletes_the_profile_through_the_link(
     client: Any, build: Builders, hr: dict[str, str]
 ) -> None:
