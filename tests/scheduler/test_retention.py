@@ -194,3 +194,13 @@ def test_two_beats_at_once_anonymise_and_email_each_once(
     assert sorted(str(m.application_id) for m in _renewals()) == sorted(nearing + expired)
     assert _anonymised(client, hr, *nearing) == [False] * 6
     assert _anonymised(client, hr, *expired) == [True] * 6
+
+
+def test_months_are_calendar_months() -> None:
+    from datetime import UTC, datetime
+
+    end_of_january = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    assert add_months(end_of_january, 1) == datetime(2026, 2, 28, 9, 0, tzinfo=UTC)
+    assert add_months(end_of_january, 13) == datetime(2027, 2, 28, 9, 0, tzinfo=UTC)
+    assert add_months(end_of_january, -12) == datetime(2025, 1, 31, 9, 0, tzinfo=UTC)
+    assert add_months(datetime(2024, 3, 31, tzinfo=UTC), -1) == datetime(2024, 2, 29, tzinfo=UTC)
