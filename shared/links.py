@@ -18,6 +18,7 @@ APPLY_TO_JOB = "apply_to_job"
 ANSWER_INVITATION = "answer_invitation"
 BOOK_SLOT = "book_slot"
 ANSWER_OFFER = "answer_offer"
+KEEP_PROFILE = "keep_profile"
 
 
 class LinkProblem(Exception):
@@ -70,6 +71,26 @@ def insert_all(session: Session, rows: list[dict[str, Any]]) -> None:
     """Write the rows of links made with `new_link`, in one statement."""
     if rows:
         session.execute(insert(CandidateToken), rows)
+
+
+def _privacy_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(signing_key(), salt="recrue.privacy-request")
+
+
+def privacy_url(candidate_id: uuid.UUID) -> str:
+    """The link in every email's footer to the page where the candidate asks for a copy of
+    their data or its erasure: signed, with no row (one per person, not per email); it ends
+    with the person's anonymisation, when their id no longer leads to them."""
+    signed = _privacy_serializer().dumps({"c": str(candidate_id)})
+    return f"{get_settings().public_base_url.rstrip('/')}/c/privacy/{signed}"
+
+
+def privacy_candidate(signed: str) -> uuid.UUID:
+    """The candidate a privacy link was made for; LinkProblem("invalid") if it was not ours."""
+    try:
+        return uuid.UUID(_privacy_serializer().loads(signed)["c"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkProblem("invalid") from None
 
 
 def url(signed: str) -> str:

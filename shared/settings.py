@@ -91,6 +91,22 @@ class Settings(BaseSettings):
         description="validated applications open their dossier under_review, for HR to admit",
     )
     idempotency_key_hours: float = Field(default=24.0, gt=0)
+    # Retention of personal data (docs/PRIVACY.md), swept by beat every RETENTION_SWEEP_SECONDS.
+    cv_bank_months: int = Field(
+        default=12, ge=1, description="months a CV bank profile is kept after the candidate acted"
+    )
+    cv_bank_renewal_days: int = Field(
+        default=30, ge=1, description="days before that end the candidate is asked to keep it"
+    )
+    retention_months_after_closing: int = Field(
+        default=24, ge=1, description="months a closed job's dossiers are kept after the closing"
+    )
+    reserve_valid_months: int = Field(
+        default=24, ge=0, description="months the board's reserve stays valid after its decision"
+    )
+    retention_sweep_seconds: float = Field(
+        default=3600.0, gt=0, description="how often beat runs the retention sweeps"
+    )
     # Bounds on every network wait, so that a hung database or broker cannot freeze the api.
     database_connect_timeout: int = Field(
         default=5, ge=2, description="seconds to open a PostgreSQL connection"

@@ -19,6 +19,8 @@ EXPIRE_OFFERS = "scheduler.expire_offers"
 FORGET_IDEMPOTENCY_KEYS = "scheduler.forget_idempotency_keys"
 SWEEP_DELIVERIES = "scheduler.sweep_deliveries"
 POLL_REPLIES = "scheduler.poll_replies"
+SEND_RENEWALS = "scheduler.send_renewals"
+SWEEP_RETENTION = "scheduler.sweep_retention"
 
 QUEUE_OF_TASK = {
     SEND_MESSAGES: NOTIFICATIONS_QUEUE,
@@ -31,6 +33,8 @@ QUEUE_OF_TASK = {
     FORGET_IDEMPOTENCY_KEYS: SCHEDULING_QUEUE,
     SWEEP_DELIVERIES: SCHEDULING_QUEUE,
     POLL_REPLIES: SCHEDULING_QUEUE,
+    SEND_RENEWALS: SCHEDULING_QUEUE,
+    SWEEP_RETENTION: SCHEDULING_QUEUE,
 }
 
 # Events whose consumer records, in the transaction of its effect, that the event is done: the

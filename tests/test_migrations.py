@@ -42,3 +42,43 @@ def test_candidates_of_before_0007_are_found_without_accents(tmp_path: Path) -> 
         found = connection.execute(text("SELECT search_text FROM candidates")).scalar_one()
     engine.dispose()
     assert found == "jurgen muller j.muller@example.de"
+
+
+def test_rows_of_before_0010_get_their_retention_dates(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0008")
+    engine = create_engine(url)
+    made = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    candidate, application = uuid.uuid4().hex, uuid.uuid4().hex
+    with engine.begin() as connection:
+        for status in ("open", "closed"):
+            connection.execute(
+                text(
+                    "INSERT INTO jobs (id, title, reference, year, status, reserve_exhausted,"
+                    " created_at, updated_at) VALUES (:id, 'Juriste', :ref, 2025, :status, 0,"
+                    " :made, :made)"
+                ),
+                {"id": uuid.uuid4().hex, "ref": f"J-{status}", "status": status, "made": made},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO candidates (id, first_name, last_name, email, language, created_at,"
+                " updated_at) VALUES (:id, 'Ana', 'Lima', 'ana@example.org', 'fr', :made, :made)"
+            ),
+            {"id": candidate, "made": made},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO applications (id, kind, candidate_id, profile, status, created_at,"
+                " updated_at) VALUES (:id, 'spontaneous', :candidate, '{}', 'validated', :made,"
+                " :made)"
+            ),
+            {"id": application, "candidate": candidate, "made": made},
+        )
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        acted = connection.execute(text("SELECT candidate_acted_at FROM applications")).scalar()
+        closed = dict(connection.execute(text("SELECT status, closed_at FROM jobs")).all())
+    engine.dispose()
+    assert str(acted).startswith("2025-03-01 09:30")
+    assert closed["open"] is None and str(closed["closed"]).startswith("2025-03-01 09:30")

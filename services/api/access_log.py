@@ -1,8 +1,9 @@
 """uvicorn's access log without the tokens of candidates' links.
 
 A `/c/<token>` path is a credential: whoever reads it can answer for the candidate until the
-link expires. The access log shows `/c/...` and the first 8 hex digits of the token's SHA-256
-instead, enough to tell the requests of one link apart.
+link expires; a `/c/privacy/<token>` path names the person it was made for. The access log
+shows `/c/...` (`/c/privacy/...`) and the first 8 hex digits of the token's SHA-256 instead,
+enough to tell the requests of one link apart.
 """
 
 import copy
@@ -11,13 +12,14 @@ import logging
 import re
 from typing import Any
 
-_CANDIDATE_PATH = re.compile(r"^/c/([^/?#]+)")
+# `/c/<token>` and `/c/privacy/<token>` (the link of every email's footer).
+_CANDIDATE_PATH = re.compile(r"^/c/(privacy/)?([^/?#]+)")
 
 
 def mask(path: str) -> str:
     """`path` with the token of a candidate link replaced by a short fingerprint."""
     return _CANDIDATE_PATH.sub(
-        lambda m: "/c/..." + hashlib.sha256(m[1].encode()).hexdigest()[:8], path
+        lambda m: f"/c/{m[1] or ''}..." + hashlib.sha256(m[2].encode()).hexdigest()[:8], path
     )
 
 

@@ -21,6 +21,7 @@ from services.api.jobs.router import router as jobs
 from services.api.messages.router import router as messages
 from services.api.notices.router import router as notices
 from services.api.previews.router import router as previews
+from services.api.privacy.router import router as privacy
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
 from services.api.trials.router import router as trials
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
         messages,
         notices,
         previews,
+        privacy,
         stats,
     ):
         app.include_router(router, prefix="/api/v1")

@@ -27,6 +27,7 @@ def dossier(row: Dossier, agent: Agent) -> DossierOut:
     out = DossierOut.model_validate(row)
     if not reads_hr_text(agent):
         out.left_reason = None
+        out.legal_hold_reason = None
         graded = {p.trial_id for p in row.participations if agent.id in p.trial.examiner_ids}
         participations(out.participations, agent, graded)
     return out

@@ -25,6 +25,7 @@ from functools import lru_cache
 from services.notifier.smtp import Outgoing
 from shared.emails import render
 from shared.emails.render import language_of
+from shared.links import privacy_url
 from shared.models import Message
 from shared.settings import Settings
 
@@ -102,6 +103,8 @@ def _encoded_words(text: str, *, first: int) -> list[bytes]:
 def compose(message: Message, settings: Settings) -> Outgoing:
     """The message with its envelope: from the configured sender to the row's address."""
     context = message.context | {"calendar_attached": bool(message.calendar_ics)}
+    if message.candidate_id is not None:
+        context["privacy_link"] = privacy_url(message.candidate_id)
     subject, text, html = render(message.kind, message.language, context)
     sender, from_line = _sender(settings.mail_from)
     identifier = message_id(message.idempotency_key, settings.mail_from)

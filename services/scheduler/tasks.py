@@ -11,6 +11,8 @@ from services.scheduler.deliveries import sweep_deliveries as sweep_message_rows
 from services.scheduler.housekeeping import forget_idempotency_keys as forget_old_keys
 from services.scheduler.invitations import send_calendars as build_and_queue_calendars
 from services.scheduler.replies import poll as poll_mailbox
+from services.scheduler.retention import send_renewals as email_renewals
+from services.scheduler.retention import sweep_retention as anonymise_expired
 from services.scheduler.worker import app
 from shared.outbox import celery_publisher, relay
 from shared.settings import get_settings
@@ -22,7 +24,9 @@ from shared.tasks import (
     RELAY_OUTBOX,
     SEND_CALENDARS,
     SEND_REMINDERS,
+    SEND_RENEWALS,
     SWEEP_DELIVERIES,
+    SWEEP_RETENTION,
     SWEEP_UNAVAILABILITY,
     SendCalendars,
 )
@@ -86,3 +90,13 @@ def forget_idempotency_keys() -> int:
 def poll_replies() -> int:
     polled = poll_mailbox(publish=publish)
     return polled.handled + polled.ignored
+
+
+@app.task(name=SEND_RENEWALS, acks_late=False)
+def send_renewals() -> int:
+    return email_renewals(publish=publish)
+
+
+@app.task(name=SWEEP_RETENTION, acks_late=False)
+def sweep_retention() -> int:
+    return anonymise_expired()

@@ -10,7 +10,9 @@ from shared.tasks import (
     POLL_REPLIES,
     RELAY_OUTBOX,
     SEND_REMINDERS,
+    SEND_RENEWALS,
     SWEEP_DELIVERIES,
+    SWEEP_RETENTION,
     SWEEP_UNAVAILABILITY,
 )
 
@@ -31,6 +33,8 @@ app.conf.beat_schedule = {
     "expire-offers": {"task": EXPIRE_OFFERS, "schedule": settings.deadline_sweep_seconds},
     "forget-idempotency-keys": {"task": FORGET_IDEMPOTENCY_KEYS, "schedule": 3600},
     "sweep-deliveries": {"task": SWEEP_DELIVERIES, "schedule": settings.delivery_sweep_seconds},
+    "send-renewals": {"task": SEND_RENEWALS, "schedule": settings.retention_sweep_seconds},
+    "sweep-retention": {"task": SWEEP_RETENTION, "schedule": settings.retention_sweep_seconds},
 }
 if settings.replies_imap_host:  # answers through the calendar, read from the HR mailbox
     app.conf.beat_schedule["poll-replies"] = {

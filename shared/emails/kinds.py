@@ -2,9 +2,10 @@
 
 Datetimes are ISO 8601 strings with an offset and `timezone` is an IANA name: the templates
 write them in the candidate's locale, in that zone. Dates (`answer_by`, `started_on`) are ISO
-dates. Links are the candidate's signed http(s) links. `calendar_attached` is not for callers to
-give: the notifier sets it from the message row, so that an email mentions a calendar only when
-one goes with it. The samples serve the tests and the HR preview of a template.
+dates. Links are the candidate's signed http(s) links. `calendar_attached` and `privacy_link` are
+not for callers to give: the notifier sets them from the message row, so that an email mentions a
+calendar only when one goes with it, and every email to a candidate ends with the link to ask for
+their data or its erasure. The samples serve the tests and the HR preview of a template.
 """
 
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ _PLACE = {
 }
 # Set by the notifier from the message row: whether a calendar part goes with the email.
 _CALENDAR = ("calendar_attached",)
+# Set by the notifier for every email to a candidate: the footer's link to ask for a copy of
+# their data or its erasure.
+_FOOTER = {"privacy_link": f"{_BASE_URL}/privacy/eyJjIjoicHJpdmFjeSJ9.privacy"}
 _ANSWER = {
     "accept_link": f"{_BASE_URL}/eyJwIjoiYWNjZXB0In0.accept",
     "decline_link": f"{_BASE_URL}/eyJwIjoiZGVjbGluZSJ9.decline",
@@ -51,9 +55,11 @@ def _kind(
     sample: dict[str, Any],
 ) -> EmailKind:
     required = ("candidate_name", *required)
+    optional = (*optional, *_FOOTER)
     unknown = set(sample) - set(required) - set(optional)
     assert not unknown, f"{name}: sample has keys outside the contract: {unknown}"
-    return EmailKind(name, description, required, optional, MappingProxyType(_CANDIDATE | sample))
+    sample = _CANDIDATE | _FOOTER | sample
+    return EmailKind(name, description, required, optional, MappingProxyType(sample))
 
 
 _ALL = [
@@ -259,6 +265,17 @@ _ALL = [
         ("job_title", "started_on"),
         (),
         _JOB | {"started_on": "2026-09-01"},
+    ),
+    _kind(
+        "cv_bank_renewal",
+        "A profile of the CV bank reaches the end of its keeping: keep it or delete it now.",
+        ("kept_until", "months", "link"),
+        (),
+        {
+            "kept_until": "2026-10-31",
+            "months": 12,
+            "link": f"{_BASE_URL}/eyJrIjoia2VlcCJ9.keep",
+        },
     ),
 ]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, Timestamped, utcnow
 from shared.models.candidate import Candidate
 from shared.models.job import Job
 
@@ -39,6 +39,11 @@ class Application(Timestamped, Base):
     cv_file_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("stored_files.id", use_alter=True)
     )
+    # Retention (shared/privacy.py): the candidate's last action on it (made, resubmitted, kept
+    # through the renewal link), when the renewal email went out, and when it was anonymised.
+    candidate_acted_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    renewal_sent_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None] = mapped_column(index=True)
     proposed_by_application_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("applications.id")
     )

@@ -1,6 +1,7 @@
 """Candidates: the people behind applications."""
 
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, String, Text, event
@@ -45,6 +46,8 @@ class Candidate(Timestamped, Base):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     # Kept by the ORM on every insert and update (bulk inserts call `search_text` themselves).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set once the person's data was erased (shared/privacy.py): the row stays for the counts.
+    anonymised_at: Mapped[datetime | None]
 
     @property
     def full_name(self) -> str:

@@ -36,6 +36,11 @@ class Dossier(Timestamped, Base):
     started_on: Mapped[date | None]
     left_on: Mapped[date | None]
     left_reason: Mapped[str | None] = mapped_column(Text)
+    # A legal hold (a dispute, an appeal) stops every sweep and erasure until HR lifts it.
+    legal_hold_reason: Mapped[str | None] = mapped_column(Text)
+    legal_hold_since: Mapped[datetime | None]
+    # The recruit's dossier, kept for the personnel file when its job's retention ended.
+    personnel_file_since: Mapped[datetime | None]
 
     application: Mapped[Application] = relationship(back_populates="dossier")
     candidate: Mapped[Candidate] = relationship(lazy="joined")

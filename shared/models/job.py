@@ -19,6 +19,8 @@ class Job(Timestamped, Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # When it was closed: its dossiers' retention runs from then.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     # The board's decision, and whether its reserve ran out.
     deliberation_decided_on: Mapped[date | None]
     deliberation_reference: Mapped[str | None] = mapped_column(String(100))

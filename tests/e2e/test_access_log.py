@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -48,11 +49,13 @@ def test_candidate_link_tokens_are_masked_in_the_access_log(tmp_path: Path, work
     from shared import links
 
     signed = links._serializer().dumps({"t": "0" * 32, "p": links.ANSWER_INVITATION})
+    privacy = links.privacy_url(uuid.uuid4()).rpartition("/")[2]
     process, base, log = _serve(tmp_path, "--workers", workers)
     try:
         assert httpx.get(f"{base}/c/{signed}?answer=accept", timeout=10).status_code == 404
         assert httpx.post(f"{base}/c/{signed}", data={"action": "x"}, timeout=10).status_code
         assert httpx.get(f"{base}/api/v1/jobs", timeout=10).status_code == 401
+        assert httpx.get(f"{base}/c/privacy/{privacy}", timeout=10).status_code == 404
         lines = _access_lines(log, '"POST /c/')
         lines += _access_lines(log, '"GET /c/')
         api = _access_lines(log, '"GET /api/v1/jobs HTTP/1.1" 401')
@@ -62,7 +65,9 @@ def test_candidate_link_tokens_are_masked_in_the_access_log(tmp_path: Path, work
     output = log.read_text(errors="replace")
     assert signed not in output
     assert signed.split(".")[-1] not in output, "not even the signature"
+    assert privacy not in output and privacy.split(".")[0] not in output, "nor whom it names"
+    assert any("/c/privacy/..." in line for line in lines)
     for line in lines:
-        assert "/c/..." in line
+        assert "/c/..." in line or "/c/privacy/..." in line
     assert any("?answer=accept" in line for line in lines), "the rest of the path stays"
     assert api, "other paths are logged as they are"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.api.applications.schemas import ApplicationCreate, ApplicationUpdate
 from services.api.candidates import service as candidates
-from services.api.candidates.service import create_candidate, get_candidate
+from services.api.candidates.service import create_candidate, get_candidate, refuse_anonymised
 from services.api.errors import Conflict, Duplicate, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
@@ -57,6 +57,7 @@ def submit_application(*, session: Session, data: ApplicationCreate, actor: str)
     else:
         assert data.candidate_id is not None  # the schema guarantees one of the two
         candidate = get_candidate(session=session, candidate_id=data.candidate_id)
+        refuse_anonymised(candidate)
     if data.job_id is not None:
         job = get_job(session=session, job_id=data.job_id)
         if job.status != "open":

@@ -7,12 +7,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages import service
+from services.api.candidate_pages import privacy_pages, service
 from services.api.candidate_pages.render import Page, browser_language, render
 from services.api.deps import SessionDep
 from services.api.openapi import text
 from services.api.schemas import PlainText
 from shared import links
+from shared.models import Candidate
 
 router = APIRouter(prefix="/c", tags=["candidate pages"])
 # The accessibility statement: a page of the site, not of a link (every page's footer names it).
@@ -62,6 +63,32 @@ def _problem_page(
     else:
         language = browser_language(accept_language)
     return _html(service.problem_page(problem.reason, language))
+
+
+def _privacy_person(session: SessionDep, signed: str) -> Candidate | None:
+    try:
+        return privacy_pages.candidate(session, links.privacy_candidate(signed))
+    except links.LinkProblem:
+        return None
+
+
+@router.get(
+    "/privacy/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="The page every email's footer links to: ask for a copy of one's data or its "
+    "erasure.",
+)
+def show_privacy(
+    request: Request,
+    signed: str,
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    person = _privacy_person(session, signed)
+    if person is None:
+        return _html(service.problem_page("invalid", browser_language(accept_language)))
+    return _html(privacy_pages.show(person), request)
 
 
 @router.get(
@@ -161,3 +188,22 @@ def accessibility(
     accept_language: Annotated[str | None, Header()] = None,
 ) -> HTMLResponse:
     return _html(service.statement_page(lang or browser_language(accept_language)))
+
+
+@router.post(
+    "/privacy/{signed}",
+    response_class=HTMLResponse,
+    responses=PAGES,
+    description="Record the request for HR, who answer within one month.",
+)
+def ask_privacy(
+    request: Request,
+    signed: str,
+    data: Annotated[PageForm, Form()],
+    session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    person = _privacy_person(session, signed)
+    if person is None:
+        return _html(service.problem_page("invalid", browser_language(accept_language)))
+    return _html(privacy_pages.act(session, person, data.model_dump()), request)

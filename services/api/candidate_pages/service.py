@@ -6,7 +6,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages import offer_pages, trial_pages
+from services.api.candidate_pages import offer_pages, profile_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from services.api.files import service as files
 from shared import history, links
@@ -112,6 +112,8 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
         return trial_pages.show(session, token, answer, language)
     if token.purpose == links.ANSWER_OFFER:
         return offer_pages.show(session, token, answer, language)
+    if token.purpose == links.KEEP_PROFILE:
+        return profile_pages.show(session, token, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
@@ -224,6 +226,8 @@ def act(
         return trial_pages.act(session, token, form, language)
     if token.purpose == links.ANSWER_OFFER:
         return offer_pages.act(session, token, form, language)
+    if token.purpose == links.KEEP_PROFILE:
+        return profile_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
@@ -274,6 +278,7 @@ def _resubmit(
 ) -> None:
     before = application.status
     application.status = application_transition(before, "resubmit")
+    application.candidate_acted_at = utcnow()
     application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
     summary = form.get("summary", "")[:5000]
     application.profile = {**application.profile, "summary": summary}

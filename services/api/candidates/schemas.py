@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from services.api.schemas import Input, Omittable, Resource
+from services.api.schemas import Input, Omittable, Resource, UTCDateTime
 
 Language = Literal["fr", "nl", "de", "en"]
 
@@ -30,6 +30,7 @@ class CandidateOut(Resource):
     email: str
     phone: str | None
     language: str
+    anonymised_at: UTCDateTime | None = Field(description="when the person's data was erased")
 
 
 class CandidateRef(BaseModel):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.api import search
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
-from services.api.errors import Duplicate, NotFound
+from services.api.errors import Conflict, Duplicate, NotFound
 from shared.models import Candidate
 
 
@@ -18,6 +18,15 @@ def get_candidate(*, session: Session, candidate_id: uuid.UUID) -> Candidate:
     if candidate is None:
         raise NotFound(f"candidate {candidate_id} not found")
     return candidate
+
+
+def refuse_anonymised(candidate: Candidate) -> None:
+    """An erased person is neither written to nor exported again (409 `anonymised`)."""
+    if candidate.anonymised_at is not None:
+        raise Conflict(
+            f"candidate {candidate.id} was anonymised on {candidate.anonymised_at:%Y-%m-%d}",
+            state="anonymised",
+        )
 
 
 def _refuse_taken_email(
@@ -47,6 +56,7 @@ def update_candidate(
 ) -> Candidate:
     """Change the given fields of a candidate."""
     candidate = get_candidate(session=session, candidate_id=candidate_id)
+    refuse_anonymised(candidate)
     if data.email is not None:
         _refuse_taken_email(session, data.email, candidate.id)
     for field, value in data.model_dump(exclude_unset=True).items():

@@ -34,6 +34,11 @@ class DossierOut(Resource):
     started_on: date | None
     left_on: date | None
     left_reason: str | None
+    legal_hold_reason: str | None = Field(description="why sweeps and erasure may not touch it")
+    legal_hold_since: UTCDateTime | None
+    personnel_file_since: UTCDateTime | None = Field(
+        description="the recruit's dossier, kept for the personnel file past its retention"
+    )
     participations: list[ParticipationOut]
 
 

@@ -43,6 +43,9 @@ class JobOut(Resource):
     opens_at: UTCDateTime | None
     closes_at: UTCDateTime | None
     status: str
+    closed_at: UTCDateTime | None = Field(
+        description="when it was closed: retention runs from then"
+    )
     deliberation_decided_on: date | None
     deliberation_reference: str | None
     reserve_exhausted: bool = Field(description="true once nobody is left in the reserve")

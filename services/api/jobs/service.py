@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.api.errors import Duplicate, NotFound
 from services.api.jobs.schemas import JobCreate, JobUpdate
-from shared.models import Job
+from shared.models import Job, utcnow
 
 
 def get_job(*, session: Session, job_id: uuid.UUID) -> Job:
@@ -32,8 +32,11 @@ def create_job(*, session: Session, data: JobCreate) -> Job:
 def update_job(*, session: Session, job_id: uuid.UUID, data: JobUpdate) -> Job:
     """Change the given fields of a job."""
     job = get_job(session=session, job_id=job_id)
+    was = job.status
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(job, field, value)
+    if job.status != was:
+        job.closed_at = utcnow() if job.status == "closed" else None
     session.flush()
     return job
 

@@ -10,6 +10,7 @@ from services.api.errors import Conflict, NotFound
 from shared import messages as emails
 from shared.messages import queue_message
 from shared.models import Dossier, Message
+from shared.privacy import ERASED_DOMAIN
 
 
 def list_messages(
@@ -77,6 +78,8 @@ def resend(*, session: Session, message_id: uuid.UUID, actor: str) -> Message:
             f"{' or '.join(emails.ENDED_BADLY)} ones",
             state=message.status,
         )
+    if message.to_address.endswith(ERASED_DOMAIN):
+        raise Conflict("the recipient's data was erased", state="anonymised")
     emails.resend(session, message, actor=actor)
     session.flush()
     return message

@@ -29,6 +29,8 @@ NOTICES = (
     "calendar_counter",
     "calendar_reply_outdated",
     "calendar_reply_refused",
+    # A candidate asks for a copy of their data or its erasure (candidate_pages/privacy_pages).
+    "privacy_request",
 )
 
 
