@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared import history
+from shared.acting import acting
 from shared.emails.kinds import KINDS
 from shared.models import Candidate, Message, utcnow
 from shared.outbox import add_to_batch
@@ -115,7 +116,8 @@ def queue_message(
 def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> None:
     """Queue emails whose keys the caller knows to be new, in bulk: one INSERT for the
     messages and one per kind for their history entries (a trial's calendars, by fifties)."""
-    rows = [email.row() for email in emails]
+    who = acting(session).columns()
+    rows = [{**email.row(), **who} for email in emails]
     if not rows:
         return
     session.execute(insert(Message), rows)

@@ -19,6 +19,7 @@ from services.api.health.router import router as health
 from services.api.jobs.router import router as jobs
 from services.api.messages.router import router as messages
 from services.api.notices.router import router as notices
+from services.api.people.router import router as people
 from services.api.previews.router import router as previews
 from services.api.results.router import router as results
 from services.api.stats.router import router as stats
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
     app.include_router(candidate_pages)
     for router in (
         api_keys,
+        people,
         jobs,
         candidates,
         applications,
