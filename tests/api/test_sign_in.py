@@ -4,14 +4,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+import icalendar
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from services.api import oidc
 from shared.settings import get_settings
+from tests import libical
 from tests.builders import took_place
 from tests.oidc_provider import OTHER_AUDIENCE, OidcProvider, b64, new_key, running
 
@@ -275,3 +279,58 @@ def test_an_examiner_sees_and_grades_only_their_trials(
         f"/api/v1/participations/{participation(other)}/result", json=result, headers=eve
     )
     assert not_hers.status_code == 403
+
+
+SLOTS = {
+    "slot_minutes": 30,
+    "capacity": 2,
+    "windows": [{"start": "2027-06-15T09:00:00+02:00", "end": "2027-06-15T10:00:00+02:00"}],
+}
+
+
+@pytest.mark.libical
+def test_an_examiners_calendar_feed_lists_exactly_their_trials(
+    client: Any, build: Any, hr: dict[str, str], signed_in: OidcProvider, people: Any
+) -> None:
+    eve = bearer(signed_in.person_token("eve@example.org"))
+    job = build.job()
+    examiner = [people["eve@example.org"]]
+    written = build.written_trial(job, examiner_ids=examiner)
+    oral = client.post(
+        f"/api/v1/jobs/{job['id']}/trials",
+        json={"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": examiner},
+        headers=hr,
+    ).json()
+    build.written_trial(job, title="Not hers", starts_at="2027-04-01T10:00:00+02:00")
+
+    opened = client.post("/api/v1/me/calendar-feed", headers=eve)
+    assert opened.status_code == 201
+    path = urlsplit(opened.json()["url"]).path
+    answer = client.get(path)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/calendar")
+    assert libical.errors(answer.text) == []
+    events = icalendar.Calendar.from_ical(answer.text).walk("VEVENT")
+    slots = client.get(f"/api/v1/trials/{oral['id']}/slots", headers=hr).json()["items"]
+    assert [(str(e["uid"]), str(e["summary"]), e["dtstart"].dt) for e in events] == [
+        (
+            f"{written['id']}@recrue-examiner",
+            "Épreuve écrite",
+            datetime(2027, 3, 28, 8, tzinfo=UTC),
+        ),
+        *[
+            (
+                f"{s['id']}@recrue-examiner",
+                "Entretien (0/2)",
+                datetime.fromisoformat(s["starts_at"]),
+            )
+            for s in slots
+        ],
+    ]
+    assert len(slots) == 2
+
+    assert client.delete("/api/v1/me/calendar-feed", headers=eve).status_code == 204
+    gone = client.get(path)
+    assert gone.status_code == 404
+    assert gone.headers["content-type"] == "application/problem+json"
+    assert client.post("/api/v1/me/calendar-feed", headers=hr).status_code == 403, "no person"
