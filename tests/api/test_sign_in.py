@@ -334,3 +334,14 @@ def test_an_examiners_calendar_feed_lists_exactly_their_trials(
     assert gone.status_code == 404
     assert gone.headers["content-type"] == "application/problem+json"
     assert client.post("/api/v1/me/calendar-feed", headers=hr).status_code == 403, "no person"
+
+
+def test_a_keyed_write_with_a_token_is_refused_not_repeated(
+    client: Any, signed_in: OidcProvider, people: Any
+) -> None:
+    alice = {**bearer(signed_in.person_token("alice@example.org")), "Idempotency-Key": "k-1"}
+    job = {"title": "T", "reference": "R-keyed", "year": 2026}
+    refused = client.post("/api/v1/jobs", json=job, headers=alice)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    assert client.get("/api/v1/jobs", headers=alice).json()["items"] == []
