@@ -158,6 +158,8 @@ def verify(token: str) -> Claims:
                 "verify_aud": bool(settings.oidc_audience),
             },
         )
+    except jwt.InvalidAlgorithmError:
+        raise Rejected("algorithm", "the key it names does not sign with this alg") from None
     except jwt.InvalidSignatureError:
         raise Rejected("signature", "the signature does not verify") from None
     except jwt.ExpiredSignatureError:

@@ -12,12 +12,13 @@ import icalendar
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from services.api import oidc
 from shared.settings import get_settings
 from tests import libical
 from tests.builders import took_place
-from tests.oidc_provider import OTHER_AUDIENCE, OidcProvider, b64, new_key, running
+from tests.oidc_provider import KID, OTHER_AUDIENCE, OidcProvider, b64, new_key, running
 
 # In the provider: who signs in, with the provider's role names (mapped by OIDC_ROLE_MAP).
 USERS = {
@@ -182,7 +183,7 @@ def test_tokens_that_fail_a_check_are_401_naming_it(
     public_pem = p.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    hs_header = {"alg": "HS256", "typ": "JWT", "kid": "recrue-test-1"}
+    hs_header = {"alg": "HS256", "typ": "JWT", "kid": KID}
     hs_unsigned = _unsigned(p.claims(), hs_header)[:-1]
     hs_signature = b64(hmac.new(public_pem, hs_unsigned.encode(), hashlib.sha256).digest())
     genuine = p.person_token("alice@example.org")
@@ -198,11 +199,15 @@ def test_tokens_that_fail_a_check_are_401_naming_it(
         "iss": p.sign(p.claims(iss="http://127.0.0.1:1/other-issuer")),
         "nbf": p.sign(p.claims(nbf=2_000_000_000)),
         "signing key": jwt.encode(p.claims(), new_key(), algorithm="RS256", headers={"kid": "k2"}),
-        "algorithm": _unsigned(p.claims(), {"alg": "none", "kid": "recrue-test-1"}),
+        "algorithm": _unsigned(p.claims(), {"alg": "none", "kid": KID}),
         "signature": f"{head}.{forged_body}.{signature}",
     }
     hmac_with_public_key = f"{hs_unsigned}.{hs_signature}"
-    for check, token in [*tokens.items(), ("algorithm", hmac_with_public_key)]:
+    # An allowed alg, but not the one of the key it names (an EC signature for an RSA key).
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    other_alg = jwt.encode(p.claims(), ec_key, algorithm="ES256", headers={"kid": KID})
+    more = [("algorithm", hmac_with_public_key), ("algorithm", other_alg)]
+    for check, token in [*tokens.items(), *more]:
         answer = client.get("/api/v1/me", headers=bearer(token))
         assert answer.status_code == 401, (check, answer.text)
         problem = answer.json()

@@ -1,6 +1,6 @@
 import uuid
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from services.api.auth import Role
 from services.api.schemas import Input, Resource, UTCDateTime
@@ -13,7 +13,7 @@ class ApiKeyCreate(Input):
         default=None,
         description="a person's own key: it acts as them (required for the examiner role)",
     )
-    acts_for_people: bool = Field(
+    acts_for_people: StrictBool = Field(
         default=False,
         description="a service's key that may send `On-Behalf-Of: <email>` (never with more "
         "than its own role)",

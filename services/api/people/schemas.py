@@ -1,6 +1,6 @@
 import uuid
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, StrictBool
 
 from services.api.auth import Role
 from services.api.schemas import Input, Omittable, Resource
@@ -10,14 +10,14 @@ class PersonCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     email: EmailStr = Field(description="unique, whatever its case")
     roles: list[Role] = Field(min_length=1, max_length=4)
-    active: bool = True
+    active: StrictBool = True
 
 
 class PersonUpdate(Input):
     name: Omittable[str] = Field(default=None, min_length=1, max_length=200)
     email: Omittable[EmailStr] = None
     roles: Omittable[list[Role]] = Field(default=None, min_length=1, max_length=4)
-    active: Omittable[bool] = None
+    active: Omittable[StrictBool] = None
 
 
 class PersonOut(Resource):
