@@ -171,6 +171,21 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
+def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Point the notifier at an SMTP server's port (for this test)."""
+    from shared.settings import get_settings
+
+    def point(port: int) -> None:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(port))
+        monkeypatch.setenv("SMTP_TIMEOUT", "2")
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def mailbox(smtp_server: SmtpServer) -> Mailbox:
     """The SMTP server's mailbox, emptied for this test."""
     smtp_server.mailbox.clear()

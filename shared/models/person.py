@@ -16,6 +16,7 @@ class Person(Timestamped, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(2), default="fr")  # of their emails
     # The personal calendar feed: only a hash of its token is stored; None: no feed.
     calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 

@@ -1,10 +1,23 @@
 """People: admins manage them, keys act for them, and every decision names them."""
 
+from datetime import UTC, datetime
 from typing import Any
 
+import icalendar
 import pytest
+from sqlalchemy import select
 
+from services.notifier.delivery import deliver
+from shared.db import session_scope
+from shared.models import Message
 from tests.builders import examiner_id
+from tests.mailbox import SmtpServer
+
+SLOTS = {
+    "slot_minutes": 30,
+    "capacity": 2,
+    "windows": [{"start": "2027-06-15T09:00:00+02:00", "end": "2027-06-15T10:00:00+02:00"}],
+}
 
 
 @pytest.fixture
@@ -151,3 +164,44 @@ def test_an_examiner_key_is_its_person(client: Any, build: Any, api_key: Any) ->
         ["examiner"],
         [trial["id"]],
     )
+
+
+def test_examiners_get_the_calendar_invitation_of_their_trial(
+    client: Any,
+    build: Any,
+    hr: dict[str, str],
+    person: Any,
+    smtp_server: SmtpServer,
+    smtp_to: Any,
+) -> None:
+    smtp_to(smtp_server.port)
+    mailbox = smtp_server.mailbox
+    mailbox.clear()
+    eve = person("Eve Jury", "eve@example.org", ["examiner"])
+    tom = person("Tom Jury", "tom@example.org", ["examiner"])
+    body = {"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": [eve["id"]]}
+    trial = client.post(f"/api/v1/jobs/{build.job()['id']}/trials", json=body, headers=hr).json()
+    path = f"/api/v1/trials/{trial['id']}/examiners"
+    assert client.put(path, json={"examiner_ids": [eve["id"]]}, headers=hr).is_success
+    assert client.put(path, json={"examiner_ids": [eve["id"], tom["id"]]}, headers=hr).is_success
+
+    with session_scope() as session:
+        queued = session.execute(
+            select(Message.id, Message.to_address).where(Message.kind == "examiner_invitation")
+        ).all()
+    assert sorted(to for _, to in queued) == ["eve@example.org", "tom@example.org"], "once each"
+    assert deliver([message_id for message_id, _ in queued]) == []
+    received = mailbox.wait_for(2)
+    [to_eve] = [r.message for r in received if r.rcpt_tos == ["eve@example.org"]]
+    assert str(to_eve["Subject"]).startswith("Jury : Entretien – ")
+    text = to_eve.get_body(("plain",)).get_content()
+    assert "Dear" not in text and "Eve Jury" in text
+    assert "Les candidats réservent ces créneaux" in text
+    assert "9:00" in text and "9:30" in text, "the slots, in the trial's time"
+    part = next(p for p in to_eve.walk() if p.get_content_type() == "text/calendar")
+    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(event["ATTENDEE"]) == "mailto:eve@example.org"
+    assert event["DTSTART"].dt.astimezone(UTC) == datetime(2027, 6, 15, 7, tzinfo=UTC)
+    assert event["DTEND"].dt.astimezone(UTC) == datetime(2027, 6, 15, 8, tzinfo=UTC)

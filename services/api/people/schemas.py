@@ -3,6 +3,7 @@ import uuid
 from pydantic import BaseModel, EmailStr, Field, StrictBool
 
 from services.api.auth import Role
+from services.api.candidates.schemas import Language
 from services.api.schemas import Input, Omittable, Resource
 
 
@@ -11,6 +12,7 @@ class PersonCreate(Input):
     email: EmailStr = Field(description="unique, whatever its case")
     roles: list[Role] = Field(min_length=1, max_length=4)
     active: StrictBool = True
+    language: Language = Field(default="fr", description="the language of their emails")
 
 
 class PersonUpdate(Input):
@@ -18,6 +20,7 @@ class PersonUpdate(Input):
     email: Omittable[EmailStr] = None
     roles: Omittable[list[Role]] = Field(default=None, min_length=1, max_length=4)
     active: Omittable[StrictBool] = None
+    language: Omittable[Language] = None
 
 
 class PersonOut(Resource):
@@ -25,6 +28,7 @@ class PersonOut(Resource):
     email: str
     roles: list[Role]
     active: bool
+    language: Language
     calendar_feed: bool = Field(description="whether a personal calendar feed is open")
 
 

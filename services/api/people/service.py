@@ -41,6 +41,7 @@ def create_person(*, session: Session, data: PersonCreate) -> Person:
         email=data.email,
         roles=sorted(set(data.roles)),
         active=data.active,
+        language=data.language,
     )
     session.add(person)
     session.flush()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.api.auth import Agent, Role, examines, only_own_trials
 from services.api.errors import Conflict, Forbidden, Invalid, NotFound
 from services.api.jobs.service import get_job
+from services.api.trials import examiner_invitations
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
 from shared.models import (
@@ -73,8 +74,9 @@ def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Tri
             for s, e in times
         )
     session.add(trial)
-    _set_examiners(session, trial, data.examiner_ids)
+    added = _set_examiners(session, trial, data.examiner_ids)
     session.flush()
+    examiner_invitations.invite(session, trial, added)
     return trial
 
 
@@ -89,14 +91,16 @@ def list_slots(*, session: Session, trial_id: uuid.UUID) -> Sequence[Slot]:
 def assign_examiners(
     *, session: Session, trial_id: uuid.UUID, examiner_ids: list[uuid.UUID]
 ) -> Trial:
-    """Replace the examiners assigned to a trial."""
+    """Replace the examiners assigned to a trial; those newly assigned are invited."""
     trial = get_trial(session=session, trial_id=trial_id)
-    _set_examiners(session, trial, examiner_ids)
+    added = _set_examiners(session, trial, examiner_ids)
     session.flush()
+    examiner_invitations.invite(session, trial, added)
     return trial
 
 
-def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> None:
+def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> list[Person]:
+    """Assign exactly these people; returns those newly assigned."""
     wanted = list(dict.fromkeys(examiner_ids))
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
     wrong = [
@@ -112,6 +116,7 @@ def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]
     # already assigned would collide with the old one on the unique (trial, person).
     kept = {link.person_id: link for link in trial.examiner_links if link.person_id in people}
     trial.examiner_links = [kept.get(i) or TrialExaminer(person_id=i) for i in wanted]
+    return [people[i] for i in wanted if i not in kept]
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("calendar_token_hash", sa.String(length=64), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -105,6 +106,7 @@ def _examiner_keys_become_people() -> None:
         sa.column("email", sa.String()),
         sa.column("roles", sa.JSON()),
         sa.column("active", sa.Boolean()),
+        sa.column("language", sa.String()),
         sa.column("created_at", sa.DateTime(timezone=True)),
         sa.column("updated_at", sa.DateTime(timezone=True)),
     )
@@ -125,6 +127,7 @@ def _examiner_keys_become_people() -> None:
                 email=f"examiner-{key_id.hex}@examiners.invalid",
                 roles=["examiner"],
                 active=revoked_at is None,
+                language="fr",
                 created_at=now,
                 updated_at=now,
             )
