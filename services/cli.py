@@ -51,16 +51,37 @@ def migrate() -> None:
 def create_api_key(
     name: Annotated[str, typer.Option(help="who or what uses the key")],
     role: Annotated[str, typer.Option(help="admin, hr, examiner or viewer")],
+    person: Annotated[
+        str | None, typer.Option(help="the email of the person whose own key it is")
+    ] = None,
+    acts_for_people: Annotated[
+        bool, typer.Option(help="the key may send On-Behalf-Of: <a person's email>")
+    ] = False,
 ) -> None:
     """Create an API key and print it (only once: just its hash is stored)."""
-    from services.api.api_keys.service import ROLES
     from services.api.api_keys.service import create_api_key as create
+    from services.api.auth import Role
+    from services.api.errors import DomainError
+    from services.api.people.service import by_email
     from shared.db import session_scope
 
-    if role not in ROLES:
-        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    if role not in set(Role):
+        roles = ", ".join(Role)
+        raise typer.BadParameter(f"role must be one of {roles}", param_hint="--role")
     with session_scope() as session:
-        _, key = create(session=session, name=name, role=role)
+        owner = None if person is None else by_email(session, person)
+        if person is not None and owner is None:
+            raise typer.BadParameter(f"no person with the email {person}", param_hint="--person")
+        try:
+            _, key = create(
+                session=session,
+                name=name,
+                role=Role(role),
+                person_id=None if owner is None else owner.id,
+                acts_for_people=acts_for_people,
+            )
+        except DomainError as exc:
+            raise typer.BadParameter(exc.detail) from None
     typer.echo(key)
 
 

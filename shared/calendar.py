@@ -423,3 +423,43 @@ def _nth_weekday(year: int, month: int, weekday: int, ordinal: int) -> date:
         return last - timedelta(days=(last.weekday() - weekday) % 7)
     first = date(year, month, 1)
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (ordinal - 1))
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One event of a subscribed calendar (an examiner's trials): no organizer, no attendee,
+    no METHOD: a feed is read, not answered."""
+
+    uid: str
+    summary: str
+    description: str
+    location: str
+    starts_at: datetime  # aware
+    ends_at: datetime  # aware
+    stamp: datetime  # aware: when the event last changed
+    cancelled: bool = False
+
+
+def build_feed(name: str, events: list[FeedEvent]) -> bytes:
+    """A calendar to subscribe to (RFC 5545, without iTIP), its times in UTC."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    for item in events:
+        vevent = icalendar.Event()
+        vevent.add("uid", item.uid)
+        vevent.add("dtstamp", item.stamp.astimezone(UTC).replace(microsecond=0))
+        vevent.add("dtstart", item.starts_at.astimezone(UTC))
+        vevent.add("dtend", item.ends_at.astimezone(UTC))
+        vevent.add("summary", item.summary)
+        # Empty LOCATION and DESCRIPTION are not written at all: libical rejects them.
+        if item.location.strip():
+            vevent.add("location", item.location)
+        if item.description.strip():
+            vevent.add("description", item.description)
+        vevent.add("status", "CANCELLED" if item.cancelled else "CONFIRMED")
+        vevent.add("transp", "OPAQUE")
+        cal.add_component(vevent)
+    return cal.to_ical()

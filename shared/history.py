@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from shared.acting import acting
 from shared.models import HistoryEntry
 
 
@@ -39,8 +40,10 @@ def record_many(
     """Add the entries of one action on many dossiers or applications at once (each entry:
     `dossier_id` or `application_id`, `before`, `after`), in one statement instead of one
     object each: a whole trial's invitations or postponement writes thousands."""
+    who = acting(session).columns()
     rows = [
         {
+            **who,
             "actor": actor,
             "action": action,
             "application_id": entry.get("application_id"),

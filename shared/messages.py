@@ -15,8 +15,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from shared import history
+from shared.acting import acting
 from shared.emails.kinds import KINDS
-from shared.models import Candidate, Message, utcnow
+from shared.models import Candidate, Message, Person, utcnow
 from shared.outbox import add_to_batch
 from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES
 
@@ -39,14 +40,7 @@ class Email:
     calendar_ics: str | None = None
 
     def __post_init__(self) -> None:
-        """A kind that does not exist, or a context without a key its templates require, is
-        refused here, at the call, rather than found by the notifier as a failed email."""
-        kind = KINDS.get(self.kind)
-        if kind is None:
-            raise ValueError(f"unknown email kind {self.kind!r}")
-        missing = sorted(set(kind.required) - set(self.context))
-        if missing:
-            raise ValueError(f"a {self.kind} email needs {', '.join(missing)} in its context")
+        _check(self.kind, self.context)
 
     def row(self) -> dict[str, Any]:
         """Its message row, with a new id."""
@@ -112,10 +106,56 @@ def queue_message(
     return message
 
 
+def _check(kind_name: str, context: dict[str, Any]) -> None:
+    """A kind that does not exist, or a context without a key its templates require, is
+    refused here, at the call, rather than found by the notifier as a failed email."""
+    kind = KINDS.get(kind_name)
+    if kind is None:
+        raise ValueError(f"unknown email kind {kind_name!r}")
+    missing = sorted(set(kind.required) - set(context))
+    if missing:
+        raise ValueError(f"a {kind_name} email needs {', '.join(missing)} in its context")
+
+
+def queue_to_person(
+    session: Session,
+    *,
+    kind: str,
+    idempotency_key: str,
+    person: Person,
+    context: dict[str, Any],
+    calendar_method: str | None = None,
+    calendar_ics: str | None = None,
+) -> Message:
+    """Queue one email to a person of the administration (an examiner), once per idempotency
+    key, in the caller's transaction; it belongs to no dossier, hence no history entry (the
+    row itself records who had it sent)."""
+    context = {"candidate_name": person.name, **context}
+    _check(kind, context)
+    existing = _queued(session, idempotency_key)
+    if existing is not None:
+        return existing
+    message = Message(
+        id=uuid.uuid4(),
+        idempotency_key=idempotency_key,
+        kind=kind,
+        language=person.language,
+        to_address=person.email,
+        to_name=person.name,
+        context=context,
+        calendar_method=calendar_method,
+        calendar_ics=calendar_ics,
+    )
+    session.add(message)
+    _send(session, idempotency_key, message.id)
+    return message
+
+
 def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> None:
     """Queue emails whose keys the caller knows to be new, in bulk: one INSERT for the
     messages and one per kind for their history entries (a trial's calendars, by fifties)."""
-    rows = [email.row() for email in emails]
+    who = acting(session).columns()
+    rows = [{**email.row(), **who} for email in emails]
     if not rows:
         return
     session.execute(insert(Message), rows)

@@ -136,6 +136,19 @@ class Settings(BaseSettings):
     )
     replies_imap_timeout: float = Field(default=30.0, gt=0, description="seconds per IMAP command")
     replies_poll_seconds: float = Field(default=60.0, gt=0, description="how often beat polls")
+    # Sign-in through OpenID Connect (services/api/oidc.py): without an issuer, API keys only.
+    oidc_issuer: str = Field(default="", description="the provider's issuer URL")
+    oidc_audience: str = Field(default="", description="the `aud` access tokens must carry")
+    oidc_roles_claim: str = Field(
+        default="roles", description="the claim listing roles; a dotted path for nested ones"
+    )
+    oidc_role_map: str = Field(
+        default="", description="provider role=Recrue role, comma-separated: recrue-hr=hr,..."
+    )
+    oidc_email_claim: str = Field(default="email", description="the claim naming the person")
+    oidc_auto_create: bool = Field(
+        default=False, description="create a person on their first valid sign-in"
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -178,6 +191,12 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         """CORS_ORIGINS as a list, without blanks or trailing slashes."""
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def oidc_role_mapping(self) -> dict[str, str]:
+        """OIDC_ROLE_MAP as a dict: the provider's role name to Recrue's."""
+        pairs = (item.partition("=") for item in self.oidc_role_map.split(","))
+        return {name.strip(): role.strip() for name, _, role in pairs if name.strip() and role}
 
     @property
     def uses_embedded_broker(self) -> bool:

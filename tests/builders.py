@@ -76,6 +76,18 @@ class Builders:
         took_place(trial["id"], accept_invited=True)
 
 
+def examiner_id(key_name: str) -> str:
+    """The id of the person whose own key is named `key_name` (see the api_key fixture)."""
+    from sqlalchemy import select
+
+    from shared.db import session_scope
+    from shared.models import ApiKey
+
+    with session_scope() as session:
+        query = select(ApiKey.person_id).where(ApiKey.name == key_name)
+        return str(session.scalars(query).one())
+
+
 def took_place(trial_id: str, *, accept_invited: bool = False) -> None:
     """The trial took place: its times move back by a fixed span (so that several trials keep
     their order), and with `accept_invited` the candidates still invited had accepted. Times in

@@ -118,13 +118,33 @@ def client() -> Iterator[Any]:
 
 @pytest.fixture
 def api_key() -> Any:
-    """Make an API key of a role; returns the Authorization headers for it."""
+    """Make an API key of a role; returns the Authorization headers for it. An examiner's key
+    is a person's own: the person is made too, named after the key (as migration 0009 did),
+    and `tests.builders.examiner_id(name)` gives their id. `acts_for_people`: a front-end's
+    key that may send On-Behalf-Of."""
     from services.api.api_keys.service import create_api_key
+    from services.api.auth import Role
     from shared.db import session_scope
+    from shared.models import Person
 
-    def make(role: str = "hr", name: str | None = None) -> dict[str, str]:
+    def make(
+        role: str = "hr", name: str | None = None, acts_for_people: bool = False
+    ) -> dict[str, str]:
+        name = name or f"{role}-tester"
         with session_scope() as session:
-            _, key = create_api_key(session=session, name=name or f"{role}-tester", role=role)
+            person_id = None
+            if role == Role.EXAMINER:
+                person = Person(name=name, email=f"{name}@examiners.test", roles=[role])
+                session.add(person)
+                session.flush()
+                person_id = person.id
+            _, key = create_api_key(
+                session=session,
+                name=name,
+                role=Role(role),
+                person_id=person_id,
+                acts_for_people=acts_for_people,
+            )
         return {"Authorization": f"Bearer {key}"}
 
     return make
@@ -148,6 +168,21 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Point the notifier at an SMTP server's port (for this test)."""
+    from shared.settings import get_settings
+
+    def point(port: int) -> None:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(port))
+        monkeypatch.setenv("SMTP_TIMEOUT", "2")
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -111,3 +111,29 @@ def test_the_embedded_run_generates_its_key_once(tmp_path: Path) -> None:
     assert len(keys[0]) >= 32 and keys[0] != "change-me"
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert [p.name for p in stored.parent.iterdir()] == ["secret-key"], "no draft left behind"
+
+
+def test_create_api_key_for_a_person_or_for_people() -> None:
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from services.cli import app
+    from shared.db import session_scope
+    from shared.models import ApiKey, Person
+
+    with session_scope() as session:
+        session.add(Person(name="Eve Jury", email="eve@example.org", roles=["examiner"]))
+    runner = CliRunner()
+    base = ["create-api-key", "--name"]
+    own = runner.invoke(app, [*base, "eve", "--role", "examiner", "--person", "EVE@example.org"])
+    assert own.exit_code == 0 and own.output.startswith("rk_"), own.output
+    front = runner.invoke(app, [*base, "front", "--role", "hr", "--acts-for-people"])
+    assert front.exit_code == 0, front.output
+    nobody = runner.invoke(app, [*base, "x", "--role", "examiner", "--person", "no@example.org"])
+    assert nobody.exit_code == 2 and "no person with the email" in nobody.output
+    keyless = runner.invoke(app, [*base, "y", "--role", "examiner"])
+    assert keyless.exit_code == 2 and "give person_id" in keyless.output
+    with session_scope() as session:
+        keys = session.execute(select(ApiKey.name, ApiKey.person_id, ApiKey.acts_for_people))
+        eve = session.scalars(select(Person.id)).one()
+        assert sorted(keys.all()) == [("eve", eve, False), ("front", None, True)]

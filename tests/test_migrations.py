@@ -82,3 +82,60 @@ def test_rows_of_before_0010_get_their_retention_dates(tmp_path: Path) -> None:
     engine.dispose()
     assert str(acted).startswith("2025-03-01 09:30")
     assert closed["open"] is None and str(closed["closed"]).startswith("2025-03-01 09:30")
+
+
+def test_examiner_keys_of_before_0009_become_people(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0008")
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    key_id, trial_id = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as connection:
+        for role, name, kid in (("examiner", "jury-1", key_id), ("hr", "front", uuid.uuid4())):
+            connection.execute(
+                text(
+                    "INSERT INTO api_keys (id, name, role, key_hash, created_at, updated_at)"
+                    " VALUES (:id, :name, :role, :hash, :now, :now)"
+                ),
+                {"id": kid.hex, "name": name, "role": role, "hash": kid.hex, "now": now},
+            )
+        job_id = uuid.uuid4().hex
+        connection.execute(
+            text(
+                "INSERT INTO jobs (id, title, reference, year, status, reserve_exhausted,"
+                " created_at, updated_at) VALUES (:id, 'J', 'R-1', 2026, 'open', 0, :now, :now)"
+            ),
+            {"id": job_id, "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO trials (id, job_id, kind, title, location, starts_at,"
+                " duration_minutes, timezone, info, weight, max_score, eliminatory, status,"
+                " auto_assign_slots, response_reminder_hours, trial_reminder_hours, created_at,"
+                " updated_at) VALUES (:id, :job, 'written', 'T', 'L', :now, 60, 'UTC', '', 1,"
+                " 20, 0, 'planned', 0, 48, 24, :now, :now)"
+            ),
+            {"id": trial_id.hex, "job": job_id, "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO trial_examiners (id, trial_id, api_key_id, created_at, updated_at)"
+                " VALUES (:id, :trial, :key, :now, :now)"
+            ),
+            {"id": uuid.uuid4().hex, "trial": trial_id.hex, "key": key_id.hex, "now": now},
+        )
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        people = connection.execute(text("SELECT id, name, roles, active FROM people")).all()
+        key_person = connection.execute(
+            text("SELECT person_id FROM api_keys WHERE id = :id"), {"id": key_id.hex}
+        ).scalar_one()
+        assigned = connection.execute(
+            text("SELECT person_id FROM trial_examiners WHERE trial_id = :id"),
+            {"id": trial_id.hex},
+        ).scalar_one()
+    engine.dispose()
+    assert [(name, roles, active) for _, name, roles, active in people] == [
+        ("jury-1", '["examiner"]', 1)
+    ], "one person per examiner key, named after it"
+    assert key_person == assigned == people[0][0], "the key and the trial now name the person"

@@ -1,8 +1,6 @@
 """Dependencies: the unit of work, the outbox publisher and the calling agent."""
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
@@ -10,11 +8,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from services.api import idempotency
+from services.api import idempotency, oidc
 from services.api.api_keys.service import find_agent
-from services.api.errors import Forbidden, Unauthorized
+from services.api.auth import Agent, Role, has_role
+from services.api.errors import Forbidden, Invalid, Unauthorized
+from services.api.people.service import agent_for_key, agent_for_token
+from shared.acting import act
 from shared.celery_app import make_celery
 from shared.outbox import Publish, celery_publisher, unit_of_work
+from shared.settings import get_settings
 
 
 @lru_cache
@@ -34,22 +36,17 @@ def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-@dataclass(frozen=True)
-class Agent:
-    """Who calls: an API key's id, name and role."""
-
-    id: uuid.UUID
-    name: str
-    role: str
-
-    @property
-    def actor(self) -> str:
-        return f"{self.role}:{self.name}"
-
-
-# Declares the bearer scheme in the OpenAPI (the Authorize button of /docs); the key is checked
-# below, so that a missing or malformed one is a 401 problem.
-bearer = HTTPBearer(auto_error=False, description="An API key: `recrue create-api-key`")
+# Declares the bearer scheme in the OpenAPI (the Authorize button of /docs); the key or token
+# is checked below, so that a missing or malformed one is a 401 problem.
+bearer = HTTPBearer(
+    auto_error=False,
+    description=(
+        "An API key (`recrue create-api-key`), or an access token of the OpenID provider set "
+        "by OIDC_ISSUER: a value with two dots is read as a token (a JWT), any other as a "
+        "key. A key that acts for people may send `On-Behalf-Of: <person's email>`."
+    ),
+)
+ON_BEHALF_OF = "on-behalf-of"
 
 
 def current_agent(
@@ -57,36 +54,59 @@ def current_agent(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Agent:
-    """The agent whose bearer key authorises the request (401 without a valid key)."""
+    """The agent whose bearer key or token authorises the request (401 without a valid one;
+    403 when On-Behalf-Of names no active person the key may act for)."""
     if credentials is None or not credentials.credentials.strip():
-        raise Unauthorized("an API key is required: Authorization: Bearer <key>")
-    found = find_agent(session, credentials.credentials.strip())
-    if found is None:
-        raise Unauthorized("unknown or revoked API key")
-    idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
-    return Agent(id=found.id, name=found.name, role=found.role)
+        raise Unauthorized("an API key or a token is required: Authorization: Bearer <value>")
+    value = credentials.credentials.strip()
+    on_behalf_of = request.headers.get(ON_BEHALF_OF)
+    if oidc.is_token(value):
+        settings = get_settings()
+        if on_behalf_of is not None:
+            raise Forbidden("On-Behalf-Of is for keys that act for people, not for tokens")
+        claims = oidc.verify(value)
+        if getattr(request.state, "idempotency", None) is not None:
+            # Answers to keyed writes are kept per API key (idempotent_requests.api_key_id).
+            raise Invalid(
+                "Idempotency-Key is honoured with API keys only, not with tokens yet",
+                field="Idempotency-Key",
+                at="header",
+            )
+        agent = agent_for_token(
+            session,
+            service=claims.client_id,
+            email=claims.email,
+            name=claims.name,
+            roles=claims.roles,
+            auto_create=settings.oidc_auto_create,
+        )
+    else:
+        found = find_agent(session, value)
+        if found is None:
+            raise Unauthorized("unknown or revoked API key")
+        agent = agent_for_key(session, found, on_behalf_of)
+        idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
+    act(session, agent.acting)
+    return agent
 
 
 CurrentAgent = Annotated[Agent, Depends(current_agent)]
 
 
-ROLE_CHECK = "_recrue_role_check"
-
-
-def roles(*allowed: str):  # type: ignore[no-untyped-def]
+def roles(*allowed: Role):  # type: ignore[no-untyped-def]
     """A dependency that lets only agents with one of `allowed` roles through (403 otherwise)."""
 
     def check(agent: CurrentAgent) -> Agent:
-        if agent.role not in allowed:
-            raise Forbidden(f"role '{agent.role}' may not do this", required=list(allowed))
+        if not has_role(agent, allowed):
+            held = ", ".join(sorted(agent.roles)) or "none"
+            raise Forbidden(f"role '{held}' may not do this", required=list(allowed))
         return agent
 
-    setattr(check, ROLE_CHECK, True)  # the OpenAPI documents a 403 (services.api.openapi)
     return Depends(check)
 
 
-Admin = Annotated[Agent, roles("admin")]
-HR = Annotated[Agent, roles("admin", "hr")]
-Reader = Annotated[Agent, roles("admin", "hr", "viewer")]
+Admin = Annotated[Agent, roles(Role.ADMIN)]
+HR = Annotated[Agent, roles(Role.ADMIN, Role.HR)]
+Reader = Annotated[Agent, roles(Role.ADMIN, Role.HR, Role.VIEWER)]
 # Examiners pass this role check; which dossiers they may see is checked per object.
-DossierReader = Annotated[Agent, roles("admin", "hr", "viewer", "examiner")]
+DossierReader = Annotated[Agent, roles(Role.ADMIN, Role.HR, Role.VIEWER, Role.EXAMINER)]

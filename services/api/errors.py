@@ -34,8 +34,17 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "Bad request",
         "the body could not be parsed at all (malformed multipart, JSON nested too deep)",
     ),
-    "unauthorized": (401, "Unauthorized", "no API key, or an unknown or revoked one"),
-    "forbidden": (403, "Forbidden", "the key's role may not do this, or not on this object"),
+    "unauthorized": (
+        401,
+        "Unauthorized",
+        "no API key or token, an unknown or revoked key, or a token that failed `check`",
+    ),
+    "forbidden": (
+        403,
+        "Forbidden",
+        "the caller's role may not do this, or not on this object; or the person acting is "
+        "unknown or inactive",
+    ),
     "not-found": (404, "Not found", "no such id (named in `detail`), or no such route"),
     "method-not-allowed": (405, "Method not allowed", "the path exists; `Allow` lists its methods"),
     "state-conflict": (409, "Not allowed in this state", "the action is refused in `state`"),
@@ -72,6 +81,11 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         503,
         "Service unavailable",
         "the database did not answer; `Retry-After` says when to try again",
+    ),
+    "provider-unavailable": (
+        503,
+        "Identity provider unavailable",
+        "the OpenID provider's configuration or keys could not be read",
     ),
     "not-ready": (503, "Not ready", "`/readyz`: `checks` names each unreachable dependency"),
 }
@@ -131,6 +145,10 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, slug = 403, "forbidden"
+
+
+class Unavailable(DomainError):
+    status, slug = 503, "provider-unavailable"
 
 
 def field_error(field: str, message: str) -> dict[str, str]:

@@ -20,6 +20,8 @@ from services.api.health.router import router as health
 from services.api.jobs.router import router as jobs
 from services.api.messages.router import router as messages
 from services.api.notices.router import router as notices
+from services.api.people.router import feeds as calendar_feeds
+from services.api.people.router import router as people
 from services.api.previews.router import router as previews
 from services.api.privacy.router import router as privacy
 from services.api.results.router import router as results
@@ -78,8 +80,10 @@ def create_app() -> FastAPI:
     app.include_router(health)
     app.include_router(candidate_pages)
     app.include_router(statement_router)
+    app.include_router(calendar_feeds)
     for router in (
         api_keys,
+        people,
         jobs,
         candidates,
         applications,

@@ -27,8 +27,10 @@ from services.api.schemas import NO_NUL, NOT_BLANK
 
 DESCRIPTIONS = {
     400: "The body could not be parsed at all (malformed multipart, JSON nested too deep)",
-    401: "No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
-    403: "The key's role may not do this, or not on this object",
+    401: "No API key or token, an unknown or revoked key, or a token that failed `check` "
+    "(`WWW-Authenticate: Bearer`)",
+    403: "The caller's role may not do this, or not on this object; or the person acting is "
+    "unknown or inactive",
     404: "No such id (`detail` names it)",
     409: "Refused in the current state (`state` names it)",
     413: "The body is over its limit (MAX_BODY_KB; MAX_UPLOAD_MB on uploads)",
@@ -193,8 +195,8 @@ def _route_problems(route: Any, method: str, schema_op: dict[str, Any]) -> dict[
     calls = _calls(route)
     found: dict[int, str] = {422: DESCRIPTIONS[422]}
     if deps.current_agent in calls:
+        # On-Behalf-Of, or a token, may name a person unknown or inactive: a 403
         found[401] = DESCRIPTIONS[401]
-    if any(getattr(call, deps.ROLE_CHECK, False) for call in calls):
         found[403] = DESCRIPTIONS[403]
     if route.dependant.path_params and route.path.startswith("/api/"):
         found[404] = DESCRIPTIONS[404]

@@ -7,19 +7,14 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from services.api.deps import Agent
+from services.api.auth import Agent, Role, examines, reads_hr_text
 from services.api.dossiers.schemas import DossierOut, HistoryEntryOut
 from services.api.trials.schemas import ParticipationOut
 from shared.models import Dossier, HistoryEntry
 
-HR_ROLES = frozenset({"admin", "hr"})
 # The keys of history entries whose values HR wrote: a rejection's or a postponement's reason,
 # an offer call's note, the message of a request for changes or a job proposal, a comment.
 HR_TEXT = frozenset({"reason", "note", "message", "comment"})
-
-
-def reads_hr_text(agent: Agent) -> bool:
-    return agent.role in HR_ROLES
 
 
 def dossier(row: Dossier, agent: Agent) -> DossierOut:
@@ -28,7 +23,7 @@ def dossier(row: Dossier, agent: Agent) -> DossierOut:
     if not reads_hr_text(agent):
         out.left_reason = None
         out.legal_hold_reason = None
-        graded = {p.trial_id for p in row.participations if agent.id in p.trial.examiner_ids}
+        graded = {p.trial_id for p in row.participations if examines(agent, p.trial.examiner_ids)}
         participations(out.participations, agent, graded)
     return out
 
@@ -41,7 +36,7 @@ def participations(
     if reads_hr_text(agent):
         return items
     for item in items:
-        readable = agent.role == "examiner" and item.trial_id in graded
+        readable = Role.EXAMINER in agent.roles and item.trial_id in graded
         if item.result is not None and not readable:
             item.result = {k: v for k, v in item.result.items() if k != "comment"}
     return items

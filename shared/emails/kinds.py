@@ -133,6 +133,21 @@ _ALL = [
         },
     ),
     _kind(
+        "examiner_invitation",
+        "To an examiner (`candidate_name`: the examiner's name), the trial they examine, with "
+        "its calendar invitation; for a slot trial, its slots (`slots`: their start times).",
+        ("job_title", "trial_title", "starts_at", "timezone", "duration_minutes"),
+        ("location", "info", "slots", *_CALENDAR),
+        _TRIAL
+        | _PLACE
+        | {
+            "calendar_attached": True,
+            "starts_at": "2026-04-15T09:00:00+02:00",
+            "duration_minutes": 90,
+            "slots": ["2026-04-15T09:00:00+02:00", "2026-04-15T09:30:00+02:00"],
+        },
+    ),
+    _kind(
         "slot_booking_invitation",
         "Invitation to a trial with slot booking: the candidate picks a time.",
         ("job_title", "trial_title", "booking_link", "timezone"),

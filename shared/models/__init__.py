@@ -13,6 +13,7 @@ from shared.models.job import Job
 from shared.models.message import Message
 from shared.models.note import Note
 from shared.models.outbox import OutboxEvent
+from shared.models.person import Person
 from shared.models.reply_count import CalendarReplyCount
 from shared.models.stored_file import StoredFile
 from shared.models.trial import Participation, Slot, Trial
@@ -32,6 +33,7 @@ __all__ = [
     "Note",
     "OutboxEvent",
     "Participation",
+    "Person",
     "Slot",
     "StoredFile",
     "Trial",

@@ -1,4 +1,4 @@
-"""Which examiners (API keys with the examiner role) are assigned to which trials."""
+"""Which examiners (people) are assigned to which trials."""
 
 import uuid
 
@@ -10,7 +10,7 @@ from shared.models.base import Base, Timestamped
 
 class TrialExaminer(Timestamped, Base):
     __tablename__ = "trial_examiners"
-    __table_args__ = (UniqueConstraint("trial_id", "api_key_id"),)
+    __table_args__ = (UniqueConstraint("trial_id", "person_id"),)
 
     trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
-    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.models.acted_by import ActedBy
 from shared.models.base import Base, utcnow
 
 
-class HistoryEntry(Base):
+class HistoryEntry(ActedBy, Base):
     __tablename__ = "history_entries"
 
     # An integer key keeps the insertion order, which is the order of the story.

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.models.acted_by import ActedBy
 from shared.models.base import Base, Timestamped, utcnow
 
 
-class Message(Timestamped, Base):
+class Message(ActedBy, Timestamped, Base):
     __tablename__ = "messages"
 
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)

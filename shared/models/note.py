@@ -5,10 +5,11 @@ import uuid
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.models.acted_by import ActedBy
 from shared.models.base import Base, Timestamped
 
 
-class Note(Timestamped, Base):
+class Note(ActedBy, Timestamped, Base):
     __tablename__ = "notes"
 
     application_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -47,8 +47,8 @@ class Trial(Timestamped, Base):
 
     @property
     def examiner_ids(self) -> list[uuid.UUID]:
-        """The API keys of the examiners assigned to this trial."""
-        return [link.api_key_id for link in self.examiner_links]
+        """The people examining this trial."""
+        return [link.person_id for link in self.examiner_links]
 
     @property
     def duration(self) -> timedelta:
@@ -109,6 +109,9 @@ class Participation(Timestamped, Base):
     communicate: Mapped[bool] = mapped_column(default=False)
     result_recorded_at: Mapped[datetime | None]
     result_recorded_by: Mapped[str | None] = mapped_column(String(200))
+    result_person_id: Mapped[uuid.UUID | None]
+    result_person_name: Mapped[str | None] = mapped_column(String(200))
+    result_service: Mapped[str | None] = mapped_column(String(200))
 
     trial: Mapped[Trial] = relationship(lazy="joined")
     dossier: Mapped[Dossier] = relationship(back_populates="participations")
@@ -127,6 +130,9 @@ class Participation(Timestamped, Base):
             "comment": self.comment,
             "recorded_at": self.result_recorded_at,
             "recorded_by": self.result_recorded_by,
+            "recorded_by_person_id": self.result_person_id,
+            "recorded_by_person_name": self.result_person_name,
+            "recorded_through": self.result_service,
         }
 
     @property

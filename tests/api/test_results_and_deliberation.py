@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from shared.db import session_scope
 from shared.models import Dossier, Message, Participation
-from tests.builders import Builders, took_place
+from tests.builders import Builders, examiner_id, took_place
 
 
 def _trials(build: Any, job: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -114,10 +114,7 @@ def test_examiners_grade_only_their_trials(
     client: Any, build: Any, hr: dict[str, str], api_key: Any
 ) -> None:
     examiner = api_key("examiner", name="jury-x")
-    with session_scope() as session:
-        from shared.models import ApiKey
-
-        key_id = str(session.scalars(select(ApiKey.id).where(ApiKey.name == "jury-x")).one())
+    key_id = examiner_id("jury-x")
     job = build.job()
     dossier = build.dossier(job)
     mine = build.written_trial(job, examiner_ids=[key_id])
@@ -443,10 +440,7 @@ def test_hr_free_text_stays_with_hr(
 ) -> None:
     examiner = api_key("examiner", name="jury-y")
     viewer = api_key("viewer")
-    with session_scope() as session:
-        from shared.models import ApiKey
-
-        key_id = str(session.scalars(select(ApiKey.id).where(ApiKey.name == "jury-y")).one())
+    key_id = examiner_id("jury-y")
     job = build.job()
     dossier = build.dossier(job)
     mine = build.written_trial(job, examiner_ids=[key_id])

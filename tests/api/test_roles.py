@@ -5,21 +5,13 @@ from typing import Any
 
 import pytest
 
+from tests.builders import examiner_id
+
 ROLES = ["admin", "hr", "examiner", "viewer"]
 WRITE = {"admin", "hr"}
 READ = {"admin", "hr", "viewer"}
 DOSSIER_READ = {"admin", "hr", "viewer", "examiner"}
 HR_ONLY = {"admin", "hr"}
-
-
-def _key_id(name: str) -> str:
-    from sqlalchemy import select
-
-    from shared.db import session_scope
-    from shared.models import ApiKey
-
-    with session_scope() as session:
-        return str(session.scalars(select(ApiKey.id).where(ApiKey.name == name)).one())
 
 
 @pytest.fixture
@@ -28,7 +20,7 @@ def world(client: Any, build: Any, api_key: Any) -> dict[str, Any]:
     keys = {role: api_key(role, name=f"{role}-matrix") for role in ROLES}
     job = build.job()
     dossier = build.dossier(job)
-    trial = build.written_trial(job, examiner_ids=[_key_id("examiner-matrix")])
+    trial = build.written_trial(job, examiner_ids=[examiner_id("examiner-matrix")])
     build.invite(trial, dossier)
     return {
         "job": job,
@@ -99,7 +91,7 @@ def test_examiner_sees_only_dossiers_of_assigned_trials(
     client: Any, build: Any, hr: dict[str, str], api_key: Any
 ) -> None:
     examiner = api_key("examiner", name="jury-1")
-    key_id = _key_id("jury-1")
+    key_id = examiner_id("jury-1")
     job = build.job()
     mine, other = build.dossier(job), build.dossier(job)
     trial = build.written_trial(job, examiner_ids=[key_id])
@@ -124,23 +116,44 @@ def test_examiner_sees_only_dossiers_of_assigned_trials(
     assert others.status_code == 403
 
 
-def test_only_examiner_keys_can_be_assigned(client: Any, build: Any, hr: dict[str, str]) -> None:
-    job = build.job()
-    trial = build.written_trial(job)
-    response = client.put(
-        f"/api/v1/trials/{trial['id']}/examiners",
-        json={"examiner_ids": [str(uuid.uuid4())]},
-        headers=hr,
-    )
-    assert response.status_code == 422
+def test_only_active_examiners_can_be_assigned(
+    client: Any, build: Any, hr: dict[str, str], api_key: Any
+) -> None:
+    admin = api_key("admin")
+    viewer = _person(client, admin, "board", ["viewer"])
+    gone = _person(client, admin, "retired", ["examiner"])
+    assert client.patch(f"/api/v1/people/{gone}", json={"active": False}, headers=admin).is_success
+    trial = build.written_trial(build.job())
+    for wrong in (str(uuid.uuid4()), viewer, gone):
+        response = client.put(
+            f"/api/v1/trials/{trial['id']}/examiners", json={"examiner_ids": [wrong]}, headers=hr
+        )
+        assert response.status_code == 422
+        assert response.json()["examiner_ids"] == [wrong]
+
+
+def _person(client: Any, admin: dict[str, str], name: str, roles: list[str]) -> str:
+    body = {"name": name, "email": f"{name}@example.org", "roles": roles}
+    created = client.post("/api/v1/people", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
 
 
 def test_admin_manages_keys(client: Any, api_key: Any) -> None:
     admin = api_key("admin")
-    created = client.post(
+    not_a_person = client.post(
         "/api/v1/api-keys", json={"name": "jury", "role": "examiner"}, headers=admin
     )
+    assert not_a_person.status_code == 422, "an examiner's key is a person's own"
+    assert not_a_person.json()["errors"][0]["field"] == "body.person_id"
+    jury = _person(client, admin, "jury", ["examiner"])
+    created = client.post(
+        "/api/v1/api-keys",
+        json={"name": "jury", "role": "examiner", "person_id": jury},
+        headers=admin,
+    )
     assert created.status_code == 201
+    assert created.json()["person_id"] == jury
     key = created.json()["key"]
     assert key.startswith("rk_")
     listed = client.get("/api/v1/api-keys", headers=admin).json()["items"]
@@ -161,10 +174,7 @@ def test_examiners_are_updated_by_difference(client: Any, build: Any, api_key: A
     admin = api_key("admin")
     ids = []
     for name in ("jury-1", "jury-2"):
-        created = client.post(
-            "/api/v1/api-keys", json={"name": name, "role": "examiner"}, headers=admin
-        )
-        ids.append(created.json()["id"])
+        ids.append(_person(client, admin, name, ["examiner"]))
     trial = build.written_trial(build.job(), examiner_ids=[ids[0]])
 
     path = f"/api/v1/trials/{trial['id']}/examiners"

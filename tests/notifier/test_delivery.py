@@ -1,7 +1,6 @@
 """A message row's delivery: sent once, retried on 4xx, failed on 5xx, never sent twice."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,18 +15,6 @@ from shared.models import Application, Candidate, HistoryEntry, Message, utcnow
 from shared.settings import get_settings
 from tests.mailbox import SmtpServer, free_port
 from tests.notifier.conftest import Scripted
-
-
-@pytest.fixture
-def smtp_to(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    def point(port: int) -> None:
-        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("SMTP_PORT", str(port))
-        monkeypatch.setenv("SMTP_TIMEOUT", "2")
-        get_settings.cache_clear()
-
-    yield point
-    get_settings.cache_clear()
 
 
 def _queued(

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 @router.post("", status_code=201, response_model=ApiKeyCreated)
 @not_replayable  # the answer is the key itself: never stored for a repeat
 def create_api_key(data: ApiKeyCreate, session: SessionDep, _: Admin) -> object:
-    created, key = service.create_api_key(session=session, name=data.name, role=data.role)
+    created, key = service.create_api_key(session=session, **data.model_dump())
     return {**ApiKeyOut.model_validate(created).model_dump(), "key": key}
 
 

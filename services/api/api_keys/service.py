@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.api.errors import NotFound
-from shared.models import ApiKey, utcnow
+from services.api.auth import Role
+from services.api.errors import Invalid, NotFound
+from shared.models import ApiKey, Person, utcnow
 
-ROLES = ("admin", "hr", "examiner", "viewer")
 KEY_PREFIX = "rk_"
 
 
@@ -20,12 +20,33 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(*, session: Session, name: str, role: str) -> tuple[ApiKey, str]:
-    """Store a new key for `name` with `role`; returns its row and the key (seen only now)."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+def create_api_key(
+    *,
+    session: Session,
+    name: str,
+    role: Role,
+    person_id: uuid.UUID | None = None,
+    acts_for_people: bool = False,
+) -> tuple[ApiKey, str]:
+    """Store a new key for `name` with `role`; returns its row and the key (seen only now).
+    A person's own key acts as that person (an examiner's key must be one); a key that acts
+    for people serves a front-end that names the person in `On-Behalf-Of`."""
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None or not person.active or role not in person.roles:
+            raise Invalid(f"no active person {person_id} with the role {role}", field="person_id")
+        if acts_for_people:
+            raise Invalid("a person's own key does not act for others", field="acts_for_people")
+    elif role == Role.EXAMINER:
+        raise Invalid("an examiner's key is a person's own: give person_id", field="person_id")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    row = ApiKey(name=name, role=role, key_hash=hash_key(key))
+    row = ApiKey(
+        name=name,
+        role=role,
+        key_hash=hash_key(key),
+        person_id=person_id,
+        acts_for_people=acts_for_people,
+    )
     session.add(row)
     session.flush()
     return row, key

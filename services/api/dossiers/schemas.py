@@ -47,7 +47,13 @@ class HistoryEntryOut(BaseModel):
 
     id: int
     at: UTCDateTime
-    actor: str
+    actor: str = Field(description="who acted, as text: `role:email`, `role:key name`, ...")
+    person_id: uuid.UUID | None = Field(description="the person who acted, if a person did")
+    person_name: str | None = Field(description="their display name then")
+    service: str | None = Field(
+        description="the service that carried the request: an API key's name or a token's "
+        "client id (null on entries written before people existed, or by the workers)"
+    )
     action: str
     application_id: uuid.UUID | None
     dossier_id: uuid.UUID | None

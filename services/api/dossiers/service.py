@@ -8,8 +8,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.api import search
+from services.api.auth import Agent, only_own_trials
 from services.api.candidates import service as candidates
-from services.api.deps import Agent
 from services.api.errors import Forbidden, NotFound
 from services.api.files import service as files
 from shared import dossiers, history
@@ -24,12 +24,12 @@ from shared.models import (
 )
 
 
-def _assigned_to(examiner_id: uuid.UUID) -> Select[Any]:
+def _assigned_to(examiner_id: uuid.UUID | None) -> Select[Any]:
     """The dossiers invited to a trial this examiner is assigned to."""
     return (
         select(Participation.dossier_id)
         .join(TrialExaminer, TrialExaminer.trial_id == Participation.trial_id)
-        .where(TrialExaminer.api_key_id == examiner_id)
+        .where(TrialExaminer.person_id == examiner_id)
     )
 
 
@@ -38,9 +38,9 @@ def get_dossier(*, session: Session, dossier_id: uuid.UUID, agent: Agent | None 
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise NotFound(f"dossier {dossier_id} not found")
-    if agent is not None and agent.role == "examiner":
+    if agent is not None and only_own_trials(agent):
         assigned = session.scalar(
-            _assigned_to(agent.id).where(Participation.dossier_id == dossier.id)
+            _assigned_to(agent.person_id).where(Participation.dossier_id == dossier.id)
         )
         if assigned is None:
             raise Forbidden("this dossier is not in a trial assigned to you")
@@ -73,8 +73,8 @@ def list_dossiers(
         query = query.where(Dossier.status == status)
     if q:
         query = query.where(or_(candidates.matches(q), search.contains(Job.title, q)))
-    if agent.role == "examiner":
-        query = query.where(Dossier.id.in_(_assigned_to(agent.id)))
+    if only_own_trials(agent):
+        query = query.where(Dossier.id.in_(_assigned_to(agent.person_id)))
     return query
 
 
@@ -92,8 +92,8 @@ def summary_by_job(
         query = query.where(Job.year == year)
     if campaign:
         query = query.where(Job.campaign == campaign)
-    if agent.role == "examiner":
-        query = query.where(Dossier.id.in_(_assigned_to(agent.id)))
+    if only_own_trials(agent):
+        query = query.where(Dossier.id.in_(_assigned_to(agent.person_id)))
     groups: dict[uuid.UUID, dict[str, Any]] = {}
     for job, status, count in session.execute(query):
         group = groups.setdefault(job.id, {"job": job, "total": 0, "by_status": {}})

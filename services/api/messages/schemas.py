@@ -28,6 +28,9 @@ class MessageOut(Resource):
     attempts: int
     last_response: str | None
     idempotency_key: str
+    person_id: uuid.UUID | None = Field(description="the person who had it sent, if a person")
+    person_name: str | None
+    service: str | None = Field(description="the key's name or the token's client id")
     sent_at: UTCDateTime | None
 
     @field_validator("idempotency_key")

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.api.deps import Agent
+from services.api.auth import Agent, records_results
 from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Forbidden, Invalid
 from services.api.results.schemas import ResultInput
@@ -25,10 +25,7 @@ GRADED_STATES = frozenset({P.INVITED, P.ACCEPTED, P.EXPIRED})
 
 
 def _may_record(agent: Agent, participation: Participation) -> None:
-    if agent.role in ("admin", "hr"):
-        return
-    links = [link.api_key_id for link in participation.trial.examiner_links]
-    if agent.role != "examiner" or agent.id not in links:
+    if not records_results(agent, participation.trial.examiner_ids):
         raise Forbidden("only HR or an examiner assigned to this trial records its results")
 
 
@@ -68,6 +65,10 @@ def record_result(
     participation.communicate = data.communicate
     participation.result_recorded_at = utcnow()
     participation.result_recorded_by = agent.actor
+    acting = agent.acting
+    participation.result_person_id = acting.person_id
+    participation.result_person_name = acting.person_name
+    participation.result_service = acting.service
     history.record(
         session,
         actor=agent.actor,

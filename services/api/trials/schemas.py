@@ -75,7 +75,11 @@ class TrialCreate(Input):
         default=None, description="at most max_score"
     )
     eliminatory: bool = False
-    examiner_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
+    examiner_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="the people examining it: active, with the examiner role",
+    )
     response_reminder_hours: int = Field(default=48, ge=0, le=24 * 30)
     trial_reminder_hours: int = Field(default=24, ge=0, le=24 * 30)
 
@@ -126,7 +130,7 @@ class TrialOut(Resource):
     eliminatory: bool
     status: str
     cancel_reason: str | None
-    examiner_ids: list[uuid.UUID]
+    examiner_ids: list[uuid.UUID] = Field(description="the people examining it")
     response_reminder_hours: int
     trial_reminder_hours: int
 
@@ -169,7 +173,9 @@ class Cancellation(Input):
 
 
 class ExaminerAssignment(Input):
-    examiner_ids: list[uuid.UUID] = Field(max_length=50)
+    examiner_ids: list[uuid.UUID] = Field(
+        max_length=50, description="the people examining it: active, with the examiner role"
+    )
 
 
 class InvitationRequest(Input):

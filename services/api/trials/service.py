@@ -7,16 +7,17 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from services.api.deps import Agent
+from services.api.auth import Agent, Role, examines, only_own_trials
 from services.api.errors import Conflict, Forbidden, Invalid, NotFound
 from services.api.jobs.service import get_job
+from services.api.trials import examiner_invitations
 from services.api.trials.schemas import InvitationRequest, TrialCreate
 from shared import history, slots
 from shared.models import (
-    ApiKey,
     Application,
     Dossier,
     Participation,
+    Person,
     Slot,
     Trial,
     TrialExaminer,
@@ -35,7 +36,7 @@ def get_trial(
     trial = session.get(Trial, trial_id, with_for_update={"of": Trial} if for_update else None)
     if trial is None:
         raise NotFound(f"trial {trial_id} not found")
-    if agent is not None and agent.role == "examiner" and agent.id not in trial.examiner_ids:
+    if agent is not None and only_own_trials(agent) and not examines(agent, trial.examiner_ids):
         raise Forbidden("this trial is not assigned to you")
     return trial
 
@@ -73,8 +74,9 @@ def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Tri
             for s, e in times
         )
     session.add(trial)
-    _set_examiners(session, trial, data.examiner_ids)
+    added = _set_examiners(session, trial, data.examiner_ids)
     session.flush()
+    examiner_invitations.invite(session, trial, added)
     return trial
 
 
@@ -89,25 +91,32 @@ def list_slots(*, session: Session, trial_id: uuid.UUID) -> Sequence[Slot]:
 def assign_examiners(
     *, session: Session, trial_id: uuid.UUID, examiner_ids: list[uuid.UUID]
 ) -> Trial:
-    """Replace the examiners assigned to a trial."""
+    """Replace the examiners assigned to a trial; those newly assigned are invited."""
     trial = get_trial(session=session, trial_id=trial_id)
-    _set_examiners(session, trial, examiner_ids)
+    added = _set_examiners(session, trial, examiner_ids)
     session.flush()
+    examiner_invitations.invite(session, trial, added)
     return trial
 
 
-def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> None:
+def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> list[Person]:
+    """Assign exactly these people; returns those newly assigned."""
     wanted = list(dict.fromkeys(examiner_ids))
-    keys = {k.id: k for k in session.scalars(select(ApiKey).where(ApiKey.id.in_(wanted)))}
-    wrong = [str(i) for i in wanted if i not in keys or keys[i].role != "examiner"]
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    wrong = [
+        str(i)
+        for i in wanted
+        if i not in people or Role.EXAMINER not in people[i].roles or not people[i].active
+    ]
     if wrong:
         raise Invalid(
-            f"not examiner keys: {', '.join(wrong)}", field="examiner_ids", examiner_ids=wrong
+            f"not active examiners: {', '.join(wrong)}", field="examiner_ids", examiner_ids=wrong
         )
     # Diffed, not replaced: the ORM inserts before it deletes, so a new link for an examiner
-    # already assigned would collide with the old one on the unique (trial, key).
-    kept = {link.api_key_id: link for link in trial.examiner_links if link.api_key_id in keys}
-    trial.examiner_links = [kept.get(i) or TrialExaminer(api_key_id=i) for i in wanted]
+    # already assigned would collide with the old one on the unique (trial, person).
+    kept = {link.person_id: link for link in trial.examiner_links if link.person_id in people}
+    trial.examiner_links = [kept.get(i) or TrialExaminer(person_id=i) for i in wanted]
+    return [people[i] for i in wanted if i not in kept]
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
