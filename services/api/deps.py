@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from services.api import idempotency
 from services.api.api_keys.service import find_agent
 from services.api.errors import Forbidden, Unauthorized
 from shared.celery_app import make_celery
@@ -53,7 +52,6 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `recrue create-ap
 
 
 def current_agent(
-    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Agent:
@@ -63,7 +61,6 @@ def current_agent(
     found = find_agent(session, credentials.credentials.strip())
     if found is None:
         raise Unauthorized("unknown or revoked API key")
-    idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
     return Agent(id=found.id, name=found.name, role=found.role)
 
 

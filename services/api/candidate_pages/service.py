@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
-from shared import history, links
+from shared import applications, history
 from shared.emails.render import written_datetime
-from shared.models import Application, Candidate, CandidateToken, Job, utcnow
+from shared.models import Application, Candidate, CandidateToken, Job, LinkPurpose, utcnow
 from shared.settings import get_settings
-from shared.workflow import ApplicationStatus, application_transition
+from shared.workflow import ApplicationKind, ApplicationStatus, JobStatus
 
 MAX_TEXT = 20_000
 
@@ -66,7 +66,7 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     _ = gettext(language)
     assert token.used_at is not None
     when = _when(token.used_at, language)
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         title = _("Your application")
         outcome = _("Your updated application was sent on %(when)s.") % {"when": when}
     else:
@@ -93,14 +93,14 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
     language = _language(session, token)
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
-    if token.purpose == links.ANSWER_OFFER:
+    if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.show(session, token, answer, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
     candidate = application.candidate
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         return Page(
@@ -117,7 +117,7 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
         )
     job = session.get(Job, token.job_id)
     assert job is not None
-    if job.status != "open":
+    if job.status != JobStatus.OPEN:
         return _job_closed(language)
     return Page(
         "apply_to_job.html.j2",
@@ -162,20 +162,20 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
         return trial_pages.act(session, token, form, language)
-    if token.purpose == links.ANSWER_OFFER:
+    if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
     actor = f"candidate:{application.candidate_id}"
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         _resubmit(session, application, form, actor)
     else:
         job = session.get(Job, token.job_id)
         assert job is not None
-        if job.status != "open":
+        if job.status != JobStatus.OPEN:
             return _job_closed(language)
         token.result_application_id = _apply(session, application, job, form, actor).id
     token.used_at = utcnow()
@@ -184,29 +184,22 @@ def act(*, session: Session, token: CandidateToken, form: dict[str, str]) -> Pag
 
 
 def _resubmit(session: Session, application: Application, form: dict[str, str], actor: str) -> None:
-    before = application.status
-    application.status = application_transition(before, "resubmit")
+    applications.move(
+        session, application, "resubmit", actor=actor, event="application_resubmitted"
+    )
     application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
     summary = form.get("summary", "")[:5000]
     application.profile = {**application.profile, "summary": summary}
     phone = form.get("phone", "")[:50].strip()
     if phone:
         application.candidate.phone = phone
-    history.record(
-        session,
-        actor=actor,
-        action="application_resubmitted",
-        application_id=application.id,
-        before={"status": before},
-        after={"status": application.status},
-    )
 
 
 def _apply(
     session: Session, proposed: Application, job: Job, form: dict[str, str], actor: str
 ) -> Application:
     application = Application(
-        kind="specific",
+        kind=ApplicationKind.SPECIFIC,
         job_id=job.id,
         candidate_id=proposed.candidate_id,
         cover_letter=form.get("cover_letter", "")[:MAX_TEXT] or None,

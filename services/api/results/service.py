@@ -12,7 +12,7 @@ from services.api.errors import Conflict, Forbidden, Invalid
 from services.api.results.schemas import ResultInput
 from services.api.trials.service import get_participation
 from shared import dossiers, history
-from shared.messages import queue_message
+from shared.messages import notify
 from shared.models import Dossier, Participation, utcnow
 from shared.workflow import DossierStatus, ParticipationStatus
 
@@ -83,21 +83,18 @@ def record_result(
         },
     )
     if data.communicate:
-        queue_message(
+        notify(
             session,
-            kind="result",
+            "result",
+            participation.dossier,
             idempotency_key=f"result:{participation.id}",
-            candidate=participation.dossier.candidate,
             context={
-                "candidate_name": participation.dossier.candidate.full_name,
-                "job_title": trial.job.title,
                 "trial_title": trial.title,
                 "passed": passed,
                 "score": str(data.score) if data.communicate_score and data.score else None,
                 "max_score": str(trial.max_score) if data.communicate_score else None,
             },
             actor=agent.actor,
-            dossier_id=participation.dossier_id,
         )
     session.flush()
     return participation
