@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from services.api import visibility
-from services.api.deliberation import report, service
+from services.api.deliberation import service
 from services.api.deliberation.schemas import (
     Deliberation,
     DeliberationOut,
@@ -20,7 +20,6 @@ from services.api.deliberation.schemas import (
 from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import DossierOut
 from services.api.idempotency import Idempotent
-from services.api.jobs.service import get_job
 from services.api.openapi import binary, text
 
 router = APIRouter(tags=["deliberation"])
@@ -28,8 +27,7 @@ router = APIRouter(tags=["deliberation"])
 
 @router.get("/jobs/{job_id}/shortlist", response_model=ShortlistOut)
 def shortlist(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
-    dossiers = service.shortlist(session=session, job_id=job_id)
-    return {"items": service.shortlist_rows(dossiers, service.decisions(session, job_id))}
+    return {"items": service.shortlist_items(session=session, job_id=job_id)}
 
 
 @router.get(
@@ -50,15 +48,16 @@ def shortlist_report(
     language: Annotated[Literal["fr", "nl", "de", "en"], Query()] = "fr",
 ) -> Response:
     """The printable short-list for the board (no internal notes)."""
-    job = get_job(session=session, job_id=job_id)
-    data = service.report_data(session, job)
+    printed = service.shortlist_report(
+        session=session, job_id=job_id, format=format, language=language
+    )
     if format == "pdf":
         return Response(
-            report.render_pdf(data, language),
+            printed.content,
             media_type="application/pdf",
-            headers={"Content-Disposition": _inline(f"shortlist-{job.reference}.pdf")},
+            headers={"Content-Disposition": _inline(printed.filename)},
         )
-    return HTMLResponse(report.render_html(data, language))
+    return HTMLResponse(printed.content)
 
 
 def _inline(filename: str) -> str:

@@ -1,6 +1,7 @@
 """From the short-list to the first day: the board's decision, the offer, the closing."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -95,6 +96,28 @@ def shortlist_rows(dossiers: list[Dossier], decided: dict[uuid.UUID, str]) -> li
         }
         for rank, d in enumerate(dossiers, start=1)
     ]
+
+
+def shortlist_items(*, session: Session, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The short-list as the API shows it: ranked rows with the board's decision once taken."""
+    return shortlist_rows(shortlist(session=session, job_id=job_id), decisions(session, job_id))
+
+
+@dataclass(frozen=True)
+class PrintedReport:
+    content: bytes | str  # the PDF's bytes, or the HTML page
+    filename: str
+
+
+def shortlist_report(
+    *, session: Session, job_id: uuid.UUID, format: str, language: str
+) -> PrintedReport:
+    """The printable short-list of a job for the board (no internal notes), in HTML or PDF."""
+    job = get_job(session=session, job_id=job_id)
+    data = report_data(session, job)
+    if format == "pdf":
+        return PrintedReport(report.render_pdf(data, language), f"shortlist-{job.reference}.pdf")
+    return PrintedReport(report.render_html(data, language), f"shortlist-{job.reference}.html")
 
 
 def report_data(session: Session, job: Job) -> report.Shortlist:
