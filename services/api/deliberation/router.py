@@ -21,6 +21,7 @@ from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import DossierOut
 from services.api.idempotency import Idempotent
 from services.api.openapi import binary, text
+from shared.i18n import Language
 
 router = APIRouter(tags=["deliberation"])
 
@@ -45,7 +46,7 @@ def shortlist_report(
     session: SessionDep,
     _: Reader,
     format: Annotated[Literal["html", "pdf"], Query()] = "html",
-    language: Annotated[Literal["fr", "nl", "de", "en"], Query()] = "fr",
+    language: Annotated[Language, Query()] = "fr",
 ) -> Response:
     """The printable short-list for the board (no internal notes)."""
     printed = service.shortlist_report(
