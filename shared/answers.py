@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from shared import history
 from shared.models import Participation, utcnow
-from shared.participations import release, withdraw_event
-from shared.workflow import ParticipationStatus
+from shared.participations import move, release, withdraw_event
+from shared.workflow import ParticipationStatus, TrialStatus
 
 P = ParticipationStatus
 
@@ -44,7 +44,7 @@ def check(participation: Participation, answer: Answer, *, now: datetime | None 
     wanted = P.ACCEPTED if answer is Answer.ACCEPT else P.DECLINED
     if status == wanted:
         return Result.UNCHANGED
-    if participation.trial.status != "planned":
+    if participation.trial.status != TrialStatus.PLANNED:
         return Result.REFUSED
     may_change = status == P.INVITED or (
         status == P.ACCEPTED
@@ -75,10 +75,9 @@ def apply(
     result = check(participation, answer)
     if result is not Result.APPLIED:
         return result
-    before = participation.status
+    before = move(participation, "accept" if answer is Answer.ACCEPT else "decline")
     if answer is Answer.DECLINE:
         release(session=session, participation=participation)
-    participation.status = P.ACCEPTED if answer is Answer.ACCEPT else P.DECLINED
     participation.answered_at = utcnow()
     if answer is Answer.DECLINE:  # no declined event stays in their calendar
         withdraw_event(session, participation, "declined")

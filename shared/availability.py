@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from shared import history
+from shared import applications
 from shared.models import Application
 from shared.workflow import ApplicationStatus
 
@@ -14,12 +14,6 @@ def end_unavailability(*, session: Session, application: Application, actor: str
     application.unavailable_until = None
     application.unavailable_reason = None
     session.flush()
-    history.record(
-        session,
-        actor=actor,
-        action="marked_available",
-        application_id=application.id,
-        dossier_id=application.dossier_id,
-        before={"status": ApplicationStatus.UNAVAILABLE.value},
-        after={"status": application.status},
+    applications.record(
+        session, application, ApplicationStatus.UNAVAILABLE, actor=actor, event="marked_available"
     )

@@ -5,10 +5,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared import history
+from shared import history, participations
 from shared.models import Dossier, Participation, Trial, utcnow
 from shared.participations import release, withdraw_event
-from shared.workflow import DossierStatus, ParticipationStatus, dossier_transition
+from shared.workflow import (
+    CURRENT_PARTICIPATION_STATES,
+    DossierStatus,
+    TrialStatus,
+    dossier_transition,
+)
 
 # A dossier that ends here takes its candidate out of the trials still to come.
 _ENDINGS = {
@@ -41,23 +46,21 @@ def end_participations(session: Session, dossier: Dossier, ending: str, *, actor
     """Cancel the dossier's invitations to trials that have not taken place yet: a booked slot
     is released, and an event in the candidate's calendar gets its METHOD:CANCEL."""
     now = utcnow()
-    current = (ParticipationStatus.INVITED, ParticipationStatus.ACCEPTED)
     for participation in session.scalars(
         select(Participation)
         .join(Trial, Trial.id == Participation.trial_id)
         .where(
             Participation.dossier_id == dossier.id,
-            Participation.status.in_(current),
+            Participation.status.in_(CURRENT_PARTICIPATION_STATES),
             Participation.result_recorded_at.is_(None),
-            Trial.status == "planned",
+            Trial.status == TrialStatus.PLANNED,
         )
         .with_for_update(of=Participation)
     ):
         if (participation.starts_at or participation.trial.starts_at) <= now:
             continue  # it took place (or is under way): its result is still to be recorded
-        before = participation.status
+        before = participations.move(participation, "cancel")
         release(session=session, participation=participation)
-        participation.status = ParticipationStatus.CANCELLED
         withdraw_event(session, participation, ending)
         history.record(
             session,

@@ -3,13 +3,17 @@
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import Literal, get_args
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-LANGUAGES = ("fr", "nl", "de", "en")
-FALLBACK = "en"
+# The languages candidates may speak: one type, the list derived from it (the API's enums,
+# the catalogues' completeness tests and the report all use these).
+Language = Literal["fr", "nl", "de", "en"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+FALLBACK: Language = "en"
 
 
 @lru_cache
@@ -29,6 +33,6 @@ def translations(locale_dir: Path, domain: str, language: str) -> NullTranslatio
     return Translations(compiled, domain=domain)
 
 
-def language_or_fallback(language: str | None) -> str:
+def language_or_fallback(language: str | None) -> Language:
     """`language` if candidates can have it, else English."""
-    return language if language in LANGUAGES else FALLBACK
+    return next((known for known in LANGUAGES if known == language), FALLBACK)

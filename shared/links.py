@@ -9,16 +9,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from shared.models import CandidateToken, utcnow
+from shared.models import CandidateToken, LinkPurpose, utcnow
 from shared.secret_key import signing_key
 from shared.settings import get_settings
-
-UPDATE_APPLICATION = "update_application"
-APPLY_TO_JOB = "apply_to_job"
-ANSWER_INVITATION = "answer_invitation"
-BOOK_SLOT = "book_slot"
-ANSWER_OFFER = "answer_offer"
-KEEP_PROFILE = "keep_profile"
 
 
 class LinkProblem(Exception):
@@ -44,7 +37,7 @@ def issue(session: Session, link: tuple[dict[str, Any], str]) -> tuple[Candidate
 
 def new_link(
     *,
-    purpose: str,
+    purpose: LinkPurpose,
     candidate_id: uuid.UUID,
     application_id: uuid.UUID | None = None,
     job_id: uuid.UUID | None = None,

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from shared import history
 from shared.acting import acting
 from shared.emails.kinds import KINDS
-from shared.models import Candidate, Message, Person, utcnow
+from shared.models import Application, Candidate, Dossier, Message, MessageStatus, Person, utcnow
 from shared.outbox import add_to_batch
 from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES
 
-WAITING = ("queued", "retrying")  # the states a delivery may claim
-ENDED_BADLY = ("failed", "unknown")  # the states HR may resend from, on purpose
+# the states a delivery may claim
+WAITING = frozenset({MessageStatus.QUEUED, MessageStatus.RETRYING})
+# the states HR may resend from, on purpose
+ENDED_BADLY = frozenset({MessageStatus.FAILED, MessageStatus.UNKNOWN})
 ABANDONED = "the worker stopped during the send; not resent automatically"
 
 
@@ -151,6 +153,38 @@ def queue_to_person(
     return message
 
 
+def notify(
+    session: Session,
+    kind: str,
+    about: Dossier | Application,
+    *,
+    actor: str,
+    context: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    dossier_id: uuid.UUID | None = None,
+    **options: Any,
+) -> Message:
+    """Queue the `kind` email to the candidate of a dossier or an application, once per
+    idempotency key (by default `<kind>:<its id>`). Its context holds the candidate's name and
+    the job's title (None for a spontaneous application), with `context` added; the message is
+    filed under the dossier, or the application (and `dossier_id` if it has one by then).
+    `options` go to `queue_message` (calendar_method, calendar_ics, known_new)."""
+    job = about.job
+    common = {"candidate_name": about.candidate.full_name, "job_title": job.title if job else None}
+    is_dossier = isinstance(about, Dossier)
+    return queue_message(
+        session,
+        kind=kind,
+        idempotency_key=idempotency_key or f"{kind}:{about.id}",
+        candidate=about.candidate,
+        context=common | (context or {}),
+        actor=actor,
+        dossier_id=about.id if is_dossier else dossier_id,
+        application_id=None if is_dossier else about.id,
+        **options,
+    )
+
+
 def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> None:
     """Queue emails whose keys the caller knows to be new, in bulk: one INSERT for the
     messages and one per kind for their history entries (a trial's calendars, by fifties)."""
@@ -184,7 +218,7 @@ def resend(session: Session, message: Message, *, actor: str) -> None:
     """Send a failed or unknown email again, on HR's decision (the caller checked its state):
     queued with fresh attempts, under the same idempotency key, so the same Message-ID."""
     before = {"status": message.status, "last_response": message.last_response}
-    message.status = "queued"
+    message.status = MessageStatus.QUEUED
     message.attempts = 0
     message.next_attempt_at = utcnow()
     message.lease_expires_at = None
@@ -205,7 +239,7 @@ def abandon(session: Session, messages: Sequence[Message], *, actor: str) -> Non
     """Sends whose worker stopped (their lease is over): the email may have left, so it is
     never sent again automatically; `unknown`, for HR to check and resend on purpose."""
     for message in messages:
-        message.status = "unknown"
+        message.status = MessageStatus.UNKNOWN
         message.lease_expires_at = None
         message.last_response = ABANDONED
     record_ended_badly(session, messages, actor=actor)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import dossiers, history, links
-from shared.messages import queue_message
-from shared.models import Dossier, Job, utcnow
+from shared.messages import notify
+from shared.models import Dossier, Job, LinkPurpose, utcnow
 from shared.settings import get_settings
 from shared.workflow import DossierStatus
 
@@ -25,7 +25,7 @@ def make_offer(session: Session, dossier: Dossier, *, actor: str, from_reserve: 
     _, signed = links.issue(
         session,
         links.new_link(
-            purpose=links.ANSWER_OFFER,
+            purpose=LinkPurpose.ANSWER_OFFER,
             candidate_id=dossier.candidate_id,
             application_id=dossier.application_id,
             expires_at=expires,
@@ -33,20 +33,16 @@ def make_offer(session: Session, dossier: Dossier, *, actor: str, from_reserve: 
     )
     page = links.url(signed)
     kind = "next_of_reserve_offer" if from_reserve else "offer_confirmation"
-    queue_message(
+    notify(
         session,
-        kind=kind,
-        idempotency_key=f"{kind}:{dossier.id}",
-        candidate=dossier.candidate,
+        kind,
+        dossier,
+        actor=actor,
         context={
-            "candidate_name": dossier.candidate.full_name,
-            "job_title": dossier.job.title,
             "accept_link": f"{page}?answer=accept",
             "decline_link": f"{page}?answer=decline",
             "answer_by": expires.date().isoformat(),
         },
-        actor=actor,
-        dossier_id=dossier.id,
     )
 
 

@@ -1,5 +1,6 @@
-"""Changes to a participation shared by the api and the scheduler: slot booking, and the
-announcement of a new SEQUENCE of its calendar."""
+"""Changes to a participation shared by the api and the scheduler: its status (through the
+transition table of shared/workflow.py), slot booking, and the announcement of a new SEQUENCE of
+its calendar."""
 
 import uuid
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from shared.models import Participation, Slot
 from shared.outbox import add_to_batch
 from shared.tasks import CALENDARS_PER_TASK, SEND_CALENDARS, CalendarChange, CalendarPurpose
+from shared.workflow import ParticipationStatus, participation_transition
 
 
 class SlotFull(Exception):
@@ -26,6 +28,14 @@ class UnknownSlot(Exception):
     def __init__(self, slot_id: uuid.UUID) -> None:
         super().__init__(f"slot {slot_id} not found in this trial")
         self.slot_id = slot_id
+
+
+def move(participation: Participation, action: str) -> ParticipationStatus:
+    """Apply `action` to the participation's status (TransitionRefused if its state forbids
+    it, which the API answers with a 409 naming the state); returns the status it had."""
+    before = participation.status
+    participation.status = participation_transition(before, action)
+    return before
 
 
 def announce(

@@ -31,6 +31,7 @@ from shared.models import (
     HistoryEntry,
     IdempotentRequest,
     Message,
+    MessageStatus,
     Note,
     OutboxEvent,
     Participation,
@@ -241,7 +242,9 @@ def anonymise(
     session.execute(
         update(Message)
         .where(owned_rows(_table(Message), rows), Message.status.in_(WAITING))
-        .values(status="failed", last_response="not sent: the recipient's data was erased")
+        .values(
+            status=MessageStatus.FAILED, last_response="not sent: the recipient's data was erased"
+        )
         .execution_options(synchronize_session=False)
     )
     _forget_stored_answers(session, rows)

@@ -46,6 +46,7 @@ from shared.answers import Answer, Result
 from shared.db import session_scope
 from shared.models import CalendarReplyCount, Dossier, HistoryEntry, Participation
 from shared.outbox import Publish, unit_of_work
+from shared.workflow import TrialStatus
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +366,7 @@ def _answer(session: Session, participation: Participation, reply: Reply) -> Out
         "deadline_passed"
         if result is Result.LATE
         else f"trial_{participation.trial.status}"
-        if participation.trial.status != "planned"
+        if participation.trial.status != TrialStatus.PLANNED
         else f"participation_{participation.status}"
     )
     _notice(

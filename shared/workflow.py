@@ -1,6 +1,9 @@
-"""The state machines of applications, dossiers and participations: pure functions."""
+"""The states of jobs, trials, applications, dossiers and participations, and the state
+machines of the last three: pure functions. A status column holds one of these enums
+(shared/models), and a change of status goes through a transition below."""
 
 from enum import StrEnum
+from typing import TypeVar
 
 
 class TransitionRefused(Exception):
@@ -11,6 +14,21 @@ class TransitionRefused(Exception):
         self.entity = entity
         self.state = state
         self.action = action
+
+
+class JobStatus(StrEnum):
+    OPEN = "open"  # candidates may apply through its offer page
+    CLOSED = "closed"
+
+
+class TrialStatus(StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+
+
+class ApplicationKind(StrEnum):
+    SPECIFIC = "specific"  # for one job
+    SPONTANEOUS = "spontaneous"  # for the CV bank, no job
 
 
 class ApplicationStatus(StrEnum):
@@ -51,7 +69,7 @@ A = ApplicationStatus
 D = DossierStatus
 P = ParticipationStatus
 
-APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+APPLICATION_TRANSITIONS: dict[str, tuple[frozenset[A], A]] = {
     "validate": (frozenset({A.SUBMITTED, A.RESUBMITTED}), A.VALIDATED),
     "request_changes": (frozenset({A.SUBMITTED, A.RESUBMITTED}), A.CHANGES_REQUESTED),
     "resubmit": (frozenset({A.CHANGES_REQUESTED}), A.RESUBMITTED),
@@ -66,7 +84,7 @@ APPLICATION_OPEN_STATES = frozenset(A) - {A.REJECTED}
 
 _BEFORE_HIRED = frozenset(D) - {D.HIRED, D.LEFT, D.WITHDRAWN, D.REJECTED, D.NOT_RETAINED}
 
-DOSSIER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+DOSSIER_TRANSITIONS: dict[str, tuple[frozenset[D], D]] = {
     "admit": (frozenset({D.UNDER_REVIEW}), D.OPEN),
     "reject": (frozenset({D.UNDER_REVIEW, D.OPEN, D.FAILED}), D.REJECTED),
     "await_deliberation": (frozenset({D.OPEN}), D.AWAITING_DELIBERATION),
@@ -85,21 +103,39 @@ DOSSIER_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 # Dossiers that can still be invited to a trial.
 INVITABLE_DOSSIER_STATES = frozenset({D.OPEN})
 
+# A participation is answered once while invited, except that a booked slot (accepted) may be
+# changed or given up; anything current can be cancelled, by HR or by the dossier's ending.
+PARTICIPATION_TRANSITIONS: dict[str, tuple[frozenset[P], P]] = {
+    "accept": (frozenset({P.INVITED}), P.ACCEPTED),
+    "decline": (frozenset({P.INVITED, P.ACCEPTED}), P.DECLINED),
+    "book_slot": (frozenset({P.INVITED, P.ACCEPTED}), P.ACCEPTED),
+    "expire": (frozenset({P.INVITED}), P.EXPIRED),
+    "cancel": (frozenset({P.INVITED, P.ACCEPTED}), P.CANCELLED),
+}
 
-def _apply(
-    machine: dict[str, tuple[frozenset[str], str]], entity: str, state: str, action: str
-) -> str:
+# Participations still on: invited, or accepted and not yet taken place.
+CURRENT_PARTICIPATION_STATES = frozenset({P.INVITED, P.ACCEPTED})
+
+S = TypeVar("S", bound=StrEnum)
+
+
+def _apply(machine: dict[str, tuple[frozenset[S], S]], entity: str, state: str, action: str) -> S:
     allowed_from, target = machine[action]
     if state not in allowed_from:
         raise TransitionRefused(entity, state, action)
     return target
 
 
-def application_transition(state: str, action: str) -> str:
+def application_transition(state: str, action: str) -> ApplicationStatus:
     """The application's next state after `action`, or TransitionRefused."""
     return _apply(APPLICATION_TRANSITIONS, "application", state, action)
 
 
-def dossier_transition(state: str, action: str) -> str:
+def dossier_transition(state: str, action: str) -> DossierStatus:
     """The dossier's next state after `action`, or TransitionRefused."""
     return _apply(DOSSIER_TRANSITIONS, "dossier", state, action)
+
+
+def participation_transition(state: str, action: str) -> ParticipationStatus:
+    """The participation's next state after `action`, or TransitionRefused."""
+    return _apply(PARTICIPATION_TRANSITIONS, "participation", state, action)

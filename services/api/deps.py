@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from services.api import idempotency, oidc
+from services.api import oidc
 from services.api.api_keys.service import find_agent
 from services.api.auth import Agent, Role, has_role
-from services.api.errors import Forbidden, Invalid, Unauthorized
+from services.api.errors import Forbidden, Unauthorized
 from services.api.people.service import agent_for_key, agent_for_token
 from shared.acting import act
 from shared.celery_app import make_celery
@@ -65,13 +65,6 @@ def current_agent(
         if on_behalf_of is not None:
             raise Forbidden("On-Behalf-Of is for keys that act for people, not for tokens")
         claims = oidc.verify(value)
-        if getattr(request.state, "idempotency", None) is not None:
-            # Answers to keyed writes are kept per API key (idempotent_requests.api_key_id).
-            raise Invalid(
-                "Idempotency-Key is honoured with API keys only, not with tokens yet",
-                field="Idempotency-Key",
-                at="header",
-            )
         agent = agent_for_token(
             session,
             service=claims.client_id,
@@ -85,7 +78,6 @@ def current_agent(
         if found is None:
             raise Unauthorized("unknown or revoked API key")
         agent = agent_for_key(session, found, on_behalf_of)
-        idempotency.reserve(session, request, found.id)  # a keyed write: before the write itself
     act(session, agent.acting)
     return agent
 

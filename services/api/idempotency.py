@@ -1,12 +1,18 @@
 """`Idempotency-Key` on every write of the HR API: a repeat gets the first answer.
 
-How it holds when a client retries at the worst moment:
-- the middleware reads the request and fingerprints it (method, path, query, body);
-- once the caller's API key is known, its key is reserved by an INSERT in the write's own
-  transaction: the reservation commits with the write or not at all. A second request with the
-  same key waits on that row until the first one ends (PostgreSQL's unique index; SQLite's
-  single writer), then finds it and is answered from it instead of writing again;
+Every write route declares it: `dependencies=[Idempotent]` (tests/api/test_idempotency_keys.py
+fails for a write route under /api/v1 that does not). How it holds when a client retries at the
+worst moment:
+- the middleware reads a write that carries the header and fingerprints it (method, path,
+  query, body), whatever its route: the route decides what is done with it;
+- the route's `Idempotent` dependency checks the key and, once the caller's API key is known,
+  reserves it by an INSERT in the write's own transaction: the reservation commits with the
+  write or not at all. A second request with the same key waits on that row until the first
+  one ends (PostgreSQL's unique index; SQLite's single writer), then finds it and is answered
+  from it instead of writing again;
 - right after the commit, the middleware records the answer on the reservation, then sends it.
+  A repeat that arrives in between waits for it on the event loop (a short async sleep between
+  lookups, each run off the loop), holding neither a pool thread nor a connection meanwhile.
 Only writes that committed are remembered: a refused request (4xx) changed nothing, so sending
 it again does it again. The same key with another request is refused (422). If the process
 stopped between the commit and recording the answer, a repeat gets a 409 that says the write
@@ -28,14 +34,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
-from fastapi import Request
-from fastapi.responses import Response
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.errors import field_error, invalid, problem
+from services.api.deps import CurrentAgent, SessionDep
+from services.api.errors import DomainError, field_error, invalid, problem
 from shared.db import get_sessionmaker
 from shared.models import IdempotentRequest
 
@@ -86,12 +93,37 @@ class Replay(Exception):
         self.keyed, self.api_key_id = keyed, api_key_id
 
 
-def reserve(session: Session, request: Request, api_key_id: uuid.UUID) -> None:
-    """Reserve the request's key, if it has one, in the session's transaction (Replay if the
-    key is taken)."""
+class InvalidKey(DomainError):
+    """An Idempotency-Key that is not one: a 422 naming the header."""
+
+    status, slug = 422, "validation-error"
+
+    def response(self) -> JSONResponse:
+        return invalid([field_error(KEY_FIELD, self.detail)])
+
+
+def idempotent(request: Request, session: SessionDep, agent: CurrentAgent) -> None:
+    """The dependency of every write of the HR API: the request's Idempotency-Key, if it has
+    one, is checked and reserved in the write's transaction, before the write itself."""
     keyed: Keyed | None = getattr(request.state, "idempotency", None)
     if keyed is None:
         return
+    if not KEY_PATTERN.fullmatch(keyed.key):
+        raise InvalidKey(
+            f"must be 1 to {MAX_KEY} printable ASCII characters, no space at either end"
+        )
+    if agent.key_id is None:
+        # Answers to keyed writes are kept per API key (idempotent_requests.api_key_id).
+        raise InvalidKey("Idempotency-Key is honoured with API keys only, not with tokens yet")
+    reserve(session, keyed, agent.key_id)
+
+
+# What a write route declares: `@router.post(..., dependencies=[Idempotent])`.
+Idempotent = Depends(idempotent)
+
+
+def reserve(session: Session, keyed: Keyed, api_key_id: uuid.UUID) -> None:
+    """Reserve the key in the session's transaction (Replay if the key is taken)."""
     try:
         session.execute(
             insert(IdempotentRequest).values(
@@ -106,38 +138,51 @@ def reserve(session: Session, request: Request, api_key_id: uuid.UUID) -> None:
     keyed.api_key_id = api_key_id
 
 
-def replay(exc: Replay, replayable: bool = True) -> Response:
+def _reservation(exc: Replay) -> IdempotentRequest:
+    with get_sessionmaker()() as session:
+        return session.scalars(
+            select(IdempotentRequest).where(
+                IdempotentRequest.api_key_id == exc.api_key_id,
+                IdempotentRequest.key == exc.keyed.key,
+            )
+        ).one()
+
+
+def _answer(row: IdempotentRequest, exc: Replay, replayable: bool) -> Response | None:
+    """The answer to a repeat from its key's row; None while the first one's is not recorded."""
+    if row.fingerprint != exc.keyed.fingerprint:
+        return invalid(
+            [field_error(KEY_FIELD, "sent before with another request: use a new key")],
+            slug="idempotency-key-reused",
+        )
+    if row.status_code is not None and not replayable:
+        return problem(
+            "idempotent-answer-not-kept",
+            "the first request with this Idempotency-Key was carried out; its answer held a "
+            "secret, which is shown once and never kept: list the resources to find it",
+        )
+    if row.status_code is not None and row.body is not None:
+        return _stored(row.status_code, row.headers or [], row.body)
+    return None
+
+
+async def replay(exc: Replay, replayable: bool = True) -> Response:
     """The first answer to this key, or why there is none to give. A repeat that arrives while
-    the first request is between its commit and the recording of its answer waits for it."""
+    the first request is between its commit and the recording of its answer waits for it:
+    on the event loop, each lookup a short query off the loop."""
     deadline = time.monotonic() + ANSWER_WAIT_SECONDS
     while True:
-        with get_sessionmaker()() as session:
-            row = session.scalars(
-                select(IdempotentRequest).where(
-                    IdempotentRequest.api_key_id == exc.api_key_id,
-                    IdempotentRequest.key == exc.keyed.key,
-                )
-            ).one()
-        if row.fingerprint != exc.keyed.fingerprint:
-            return invalid(
-                [field_error(KEY_FIELD, "sent before with another request: use a new key")],
-                slug="idempotency-key-reused",
-            )
-        if row.status_code is not None and not replayable:
-            return problem(
-                "idempotent-answer-not-kept",
-                "the first request with this Idempotency-Key was carried out; its answer held a "
-                "secret, which is shown once and never kept: list the resources to find it",
-            )
-        if row.status_code is not None and row.body is not None:
-            return _stored(row.status_code, row.headers or [], row.body)
+        row = await anyio.to_thread.run_sync(_reservation, exc)
+        answer = _answer(row, exc, replayable)
+        if answer is not None:
+            return answer
         if time.monotonic() > deadline:
             return problem(
                 "idempotent-answer-lost",
                 "the first request with this Idempotency-Key was carried out, but its answer "
                 "was not recorded: read the resource to see the result",
             )
-        time.sleep(0.05)
+        await anyio.sleep(0.05)
 
 
 def _stored(status: int, headers: list[list[str]], body: str) -> Response:
@@ -164,7 +209,8 @@ def _record(keyed: Keyed, status: int, headers: list[list[str]], body: bytes) ->
 
 
 class IdempotentWrites:
-    """Fingerprint keyed writes of the HR API, and record their answers once committed."""
+    """Fingerprint the writes that carry an Idempotency-Key, and record the answers of those
+    whose route reserved the key (its `Idempotent` dependency), once committed."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -174,17 +220,16 @@ class IdempotentWrites:
         if key is None:
             await self.app(scope, receive, send)
             return
-        if not KEY_PATTERN.fullmatch(key):
-            why = f"must be 1 to {MAX_KEY} printable ASCII characters, no space at either end"
-            await invalid([field_error(KEY_FIELD, why)])(scope, receive, send)
-            return
         body = await _body(receive)
         keyed = Keyed(key, _fingerprint(scope, body))
         scope.setdefault("state", {})["idempotency"] = keyed
         answer: list[Message] = []
 
         async def keep(message: Message) -> None:
-            answer.append(message)
+            if keyed.api_key_id is None:  # no route reserved the key: nothing to record
+                await send(message)
+            else:
+                answer.append(message)
 
         await self.app(scope, _body_then(body, receive), keep)
         start = next((m for m in answer if m["type"] == "http.response.start"), None)
@@ -206,10 +251,8 @@ class IdempotentWrites:
 
 
 def _key(scope: Scope) -> str | None:
-    """The Idempotency-Key of a write to the HR API (None: not one, or no key)."""
+    """The Idempotency-Key of a write (None: not one, or no key)."""
     if scope["type"] != "http" or scope["method"] not in WRITES:
-        return None
-    if not scope["path"].startswith("/api/"):
         return None
     for name, value in scope["headers"]:
         if name == HEADER:
@@ -245,7 +288,12 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
     return hashlib.sha256(head.encode() + b"\n" + body).hexdigest()
 
 
+def declared(calls: set[Callable[..., Any]]) -> bool:
+    """Whether a route whose dependencies call `calls` declares `Idempotent`."""
+    return idempotent in calls
+
+
 async def replay_handler(request: Request, exc: Exception) -> Response:
-    """The exception handler for Replay (the lookup runs off the event loop)."""
+    """The exception handler for Replay."""
     assert isinstance(exc, Replay)
-    return await anyio.to_thread.run_sync(replay, exc, _replayable(request.scope))
+    return await replay(exc, _replayable(request.scope))

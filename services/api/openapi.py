@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from services.api import idempotency
 from services.api.errors import PROBLEM_JSON, PROBLEMS, TYPE_PREFIX
 from services.api.idempotency import KEY_PATTERN_TEXT, MAX_KEY, WRITES
 from services.api.schemas import NO_NUL, NOT_BLANK
@@ -206,7 +207,7 @@ def _route_problems(route: Any, method: str, schema_op: dict[str, Any]) -> dict[
         found[400] = DESCRIPTIONS[400]
     if deps.get_session in calls:
         found[503] = DESCRIPTIONS[503]
-    if method in WRITES and route.path.startswith("/api/"):
+    if method in WRITES and idempotency.declared(calls):
         # Any keyed write: a repeat whose first answer was lost or not kept (a secret).
         found[409] = WRITE_CONFLICTS
     for status, response in schema_op.get("responses", {}).items():
@@ -263,7 +264,7 @@ def _complete_operation(route: Any, method: str, operation: dict[str, Any]) -> N
             and content.get("application/json") == {"schema": {}}
         ):
             del content["application/json"]  # FastAPI's default, for a route answering otherwise
-    if method in WRITES and route.path.startswith("/api/"):
+    if method in WRITES and idempotency.declared(_calls(route)):
         parameters = [  # a route reading the header itself declares it too: said once, here
             p
             for p in operation.get("parameters", [])

@@ -30,8 +30,8 @@ from services.notifier.smtp import (
     send_all,
 )
 from shared.db import session_scope
-from shared.messages import WAITING, abandon, record_ended_badly
-from shared.models import Message, utcnow
+from shared.messages import ENDED_BADLY, WAITING, abandon, record_ended_badly
+from shared.models import Message, MessageStatus, utcnow
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def _send_lease() -> timedelta:
 @dataclass
 class Outcome:
     message_id: uuid.UUID
-    status: str
+    status: MessageStatus
     response: str
     subject: str | None = None
     server_unavailable: bool = False  # nothing more can go out before a retry
@@ -81,7 +81,7 @@ def deliver(message_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         later += busy
         outcomes = _send_group(claimed, settings, unavailable)
         _finish(outcomes)
-        later += [o.message_id for o in outcomes if o.status == "retrying"]
+        later += [o.message_id for o in outcomes if o.status == MessageStatus.RETRYING]
         reasons = (o.response for o in outcomes if o.server_unavailable)
         unavailable = next((r.removeprefix("not sent: ") for r in reasons), unavailable)
     return later
@@ -115,7 +115,7 @@ def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
                 update(Message)
                 .where(Message.id.in_(waiting.scalar_subquery()))
                 .values(
-                    status="sending",
+                    status=MessageStatus.SENDING,
                     attempts=Message.attempts + 1,
                     updated_at=now,
                     lease_expires_at=now + _send_lease(),
@@ -134,7 +134,9 @@ def _claim(group: Sequence[uuid.UUID]) -> tuple[list[Message], list[uuid.UUID]]:
         )
         for missing in others - {m.id for m in rows}:
             log.error("message %s does not exist", missing)
-        sending = [m for m in rows if m.status == "sending"]  # others: sent, failed, unknown
+        sending = [
+            m for m in rows if m.status == MessageStatus.SENDING
+        ]  # others: sent, failed, unknown
         busy = [m.id for m in sending if m.lease_expires_at and now < m.lease_expires_at]
         # A worker died while sending: it may have gone out, so never send it twice.
         abandon(session, [m for m in sending if m.id not in busy], actor="notifier")
@@ -158,7 +160,9 @@ def _send_group(
             log.exception("message %s cannot be rendered", message.id)
             outcomes.append(
                 Outcome(
-                    message.id, "failed", f"cannot render the email: {type(exc).__name__}: {exc}"
+                    message.id,
+                    MessageStatus.FAILED,
+                    f"cannot render the email: {type(exc).__name__}: {exc}",
                 )
             )
     answers = send_all([outgoing for _, outgoing in ready], settings) if ready else []
@@ -169,15 +173,15 @@ def _send_group(
 
 def _transient(message: Message, response: str, subject: str | None) -> Outcome:
     if message.attempts >= MAX_ATTEMPTS:
-        return Outcome(message.id, "failed", response, subject)
+        return Outcome(message.id, MessageStatus.FAILED, response, subject)
     retry_in = backoff_seconds(message.attempts - 1)
-    return Outcome(message.id, "retrying", response, subject, retry_in=retry_in)
+    return Outcome(message.id, MessageStatus.RETRYING, response, subject, retry_in=retry_in)
 
 
 def _outcome(message: Message, subject: str, answer: Delivered | BaseException) -> Outcome:
     """What the server's answer (or the failure) means for the message row."""
     if isinstance(answer, Delivered):
-        return Outcome(message.id, "sent", str(answer), subject)
+        return Outcome(message.id, MessageStatus.SENT, str(answer), subject)
     if isinstance(answer, ServerUnavailable):
         outcome = _transient(message, str(answer), subject)
         outcome.server_unavailable = True
@@ -185,12 +189,14 @@ def _outcome(message: Message, subject: str, answer: Delivered | BaseException) 
     if isinstance(answer, TransientFailure):
         return _transient(message, str(answer), subject)
     if isinstance(answer, PermanentFailure):
-        return Outcome(message.id, "failed", str(answer), subject)
+        return Outcome(message.id, MessageStatus.FAILED, str(answer), subject)
     if isinstance(answer, UnknownOutcome):
-        return Outcome(message.id, "unknown", str(answer), subject)
+        return Outcome(message.id, MessageStatus.UNKNOWN, str(answer), subject)
     # Not an SMTP answer but a fault of ours: whether it left is not known, so never resend it.
     log.error("message %s: unexpected %r while sending", message.id, answer)
-    return Outcome(message.id, "unknown", f"unexpected {type(answer).__name__}: {answer}", subject)
+    return Outcome(
+        message.id, MessageStatus.UNKNOWN, f"unexpected {type(answer).__name__}: {answer}", subject
+    )
 
 
 def _finish(outcomes: Sequence[Outcome]) -> None:
@@ -200,18 +206,18 @@ def _finish(outcomes: Sequence[Outcome]) -> None:
     if not outcomes:
         return
     now = utcnow()
-    changes: dict[tuple[str, str, str | None, int | None], list[uuid.UUID]] = {}
+    changes: dict[tuple[MessageStatus, str, str | None, int | None], list[uuid.UUID]] = {}
     for outcome in outcomes:
         subject = None if outcome.subject is None else outcome.subject[:500]
         change = (outcome.status, outcome.response[:2000], subject, outcome.retry_in)
         changes.setdefault(change, []).append(outcome.message_id)
-    ended_badly = [o.message_id for o in outcomes if o.status in ("failed", "unknown")]
+    ended_badly = [o.message_id for o in outcomes if o.status in ENDED_BADLY]
     with session_scope() as session:
         for (status, response, subject, retry_in), ids in changes.items():
             values = {
                 "status": status,
                 "last_response": response,
-                "sent_at": now if status == "sent" else None,
+                "sent_at": now if status == MessageStatus.SENT else None,
                 "lease_expires_at": None,
                 "next_attempt_at": None if retry_in is None else now + timedelta(seconds=retry_in),
             }

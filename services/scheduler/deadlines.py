@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from services.scheduler.invitations import answer_links, link_for, trial_context
 from shared import history, links, offers
 from shared.calendar import build_cancel
-from shared.messages import queue_message
-from shared.models import Dossier, Message, Participation, Trial, utcnow
+from shared.messages import notify
+from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
-from shared.participations import SlotFull, announce, book, free_slots, has_calendar_event
+from shared.participations import SlotFull, announce, book, free_slots, has_calendar_event, move
 from shared.trial_events import trial_event
-from shared.workflow import DossierStatus, ParticipationStatus
+from shared.workflow import DossierStatus, ParticipationStatus, TrialStatus
 
 ACTOR = "scheduler"
 BATCH = 500
@@ -39,7 +39,7 @@ def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Partic
         .join(Trial, Trial.id == Participation.trial_id)
         .where(
             Participation.status == status,
-            Trial.status == "planned",
+            Trial.status == TrialStatus.PLANNED,
             column.is_not(None),
             column > after,
             column <= before,
@@ -86,15 +86,14 @@ def _remind(
     key = f"{kind}:{participation.id}:{participation.sequence}"
     if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
         return False
-    queue_message(
+    notify(
         session,
-        kind=kind,
+        kind,
+        participation.dossier,
         idempotency_key=key,
         known_new=True,  # checked just above
-        candidate=participation.dossier.candidate,
         context=context,
         actor=ACTOR,
-        dossier_id=participation.dossier_id,
         calendar_method=calendar_method,
         calendar_ics=calendar_ics,
     )
@@ -131,7 +130,7 @@ def send_reminders(*, publish: Publish) -> int:
                 continue  # already reminded: issue no new links
             context = trial_context(participation)
             if participation.trial.uses_slots and participation.slot_id is None:
-                context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)
+                context["booking_link"] = link_for(tokens, participation, LinkPurpose.BOOK_SLOT)
             else:
                 context.update(answer_links(tokens, participation))
             sent += _remind(session, participation, "response_reminder", context)
@@ -159,7 +158,7 @@ def expire_unanswered(*, publish: Publish) -> int:
             if participation.trial.auto_assign_slots and _assign_first_free(session, participation):
                 handled += 1
                 continue
-            participation.status = P.EXPIRED
+            move(participation, "expire")
             history.record(
                 session,
                 actor=ACTOR,
@@ -192,7 +191,7 @@ def _assign_first_free(session: Session, participation: Participation) -> bool:
             book(session=session, participation=participation, slot_id=slot.id)
         except SlotFull:
             continue
-        participation.status = P.ACCEPTED
+        move(participation, "book_slot")
         participation.answered_at = utcnow()
         announce(session, participation, "confirm_booking")
         history.record(

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from shared.db import session_scope
 from shared.messages import WAITING, abandon
-from shared.models import Message, utcnow
+from shared.models import Message, MessageStatus, utcnow
 from shared.outbox import Publish, unrecorded
 from shared.settings import get_settings
 from shared.tasks import MESSAGES_PER_TASK, SEND_MESSAGES, SendMessages
@@ -43,7 +43,7 @@ def _abandon_expired_leases() -> int:
     with session_scope() as session:
         expired = session.scalars(
             select(Message)
-            .where(Message.status == "sending", Message.lease_expires_at < utcnow())
+            .where(Message.status == MessageStatus.SENDING, Message.lease_expires_at < utcnow())
             .order_by(Message.lease_expires_at)
             .limit(SWEEP_BATCH)
             .with_for_update(skip_locked=True)

@@ -14,7 +14,7 @@ from shared import links
 from shared.calendar import build_cancel, build_request
 from shared.emails.calendar_text import LinkKind
 from shared.messages import Email, queue_messages
-from shared.models import Dossier, Message, Participation, Trial, utcnow
+from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.tasks import CalendarChange, SendCalendars
 from shared.trial_events import trial_event
@@ -50,7 +50,9 @@ def _answers_until(participation: Participation) -> datetime:
     return participation.response_deadline or participation.trial.starts_at
 
 
-def link_for(tokens: list[dict[str, Any]], participation: Participation, purpose: str) -> str:
+def link_for(
+    tokens: list[dict[str, Any]], participation: Participation, purpose: LinkPurpose
+) -> str:
     """A signed link for the candidate, valid until the answer deadline (or the trial); its
     row is added to `tokens`, for the caller to write with the others (`links.insert_all`)."""
     token, signed = links.new_link(
@@ -66,7 +68,7 @@ def link_for(tokens: list[dict[str, Any]], participation: Participation, purpose
 
 def answer_links(tokens: list[dict[str, Any]], participation: Participation) -> dict[str, str]:
     """Accept and decline links for a fixed-time invitation (one page, two answers)."""
-    return _answers(link_for(tokens, participation, links.ANSWER_INVITATION))
+    return _answers(link_for(tokens, participation, LinkPurpose.ANSWER_INVITATION))
 
 
 def _answers(page: str) -> dict[str, str]:
@@ -174,12 +176,12 @@ def _calendar_email(
     link_kind: LinkKind | None = None
     until: datetime | None = None
     if kind == "trial_invitation" or (kind in _UPDATES and _may_answer(participation)):
-        link, link_kind = link_for(tokens, participation, links.ANSWER_INVITATION), "answer"
+        link, link_kind = link_for(tokens, participation, LinkPurpose.ANSWER_INVITATION), "answer"
         until = participation.response_deadline
         context.update(_answers(link))
     elif kind in (*_UPDATES, "booking_confirmation") and _may_change_slot(participation):
         # Not a slot given at the deadline: nothing left to change.
-        link, link_kind = link_for(tokens, participation, links.BOOK_SLOT), "change"
+        link, link_kind = link_for(tokens, participation, LinkPurpose.BOOK_SLOT), "change"
         until = _answers_until(participation)
         context["change_link"] = link
     if kind == "cancellation":
@@ -199,7 +201,7 @@ def _calendar_email(
         context["reason"] = event.reason
     elif kind == "slot_booking_invitation":
         method = None
-        context["booking_link"] = link_for(tokens, participation, links.BOOK_SLOT)
+        context["booking_link"] = link_for(tokens, participation, LinkPurpose.BOOK_SLOT)
     ics = None
     if method == "CANCEL":
         ics = build_cancel(trial_event(participation)).decode()

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from shared import links, privacy
 from shared.db import session_scope
 from shared.messages import queue_message
-from shared.models import Application, Dossier, Job, utcnow
+from shared.models import Application, Dossier, Job, LinkPurpose, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.retention import acted_at, add_months, add_months_to_date, profile_kept_until
 from shared.settings import get_settings
-from shared.workflow import DossierStatus
+from shared.workflow import DossierStatus, JobStatus
 
 ACTOR = "scheduler"
 SWEEP_BATCH = 200  # rows per tick; the next tick takes the rest
@@ -63,7 +63,7 @@ def send_renewals(*, publish: Publish) -> int:
             _, signed = links.issue(
                 session,
                 links.new_link(
-                    purpose=links.KEEP_PROFILE,
+                    purpose=LinkPurpose.KEEP_PROFILE,
                     candidate_id=application.candidate_id,
                     application_id=application.id,
                     expires_at=kept_until,
@@ -93,7 +93,7 @@ def sweep_retention() -> int:
     closed_before = add_months(now, -settings.retention_months_after_closing)
     reserve_decided_after = add_months_to_date(now.date(), -settings.reserve_valid_months)
     of_expired_job = and_(
-        Job.status == "closed", Job.closed_at.is_not(None), Job.closed_at <= closed_before
+        Job.status == JobStatus.CLOSED, Job.closed_at.is_not(None), Job.closed_at <= closed_before
     )
     with session_scope() as session:
         # The recruit's dossier goes to the personnel file: kept, and flagged once.

@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.models.base import Base, Timestamped, utcnow
+from shared.models.base import Base, StrEnumColumn, Timestamped, utcnow
 from shared.models.candidate import Candidate
 from shared.models.job import Job
+from shared.workflow import ApplicationKind, ApplicationStatus
 
 if TYPE_CHECKING:
     from shared.models.dossier import Dossier
@@ -26,16 +27,20 @@ class Application(Timestamped, Base):
         Index("ix_applications_job_id_created_at", "job_id", "created_at"),
     )
 
-    kind: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[ApplicationKind] = mapped_column(StrEnumColumn(ApplicationKind, 20), index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id"), index=True)
     candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("candidates.id"), index=True)
     cover_letter: Mapped[str | None] = mapped_column(Text)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(30), default="submitted", index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        StrEnumColumn(ApplicationStatus, 30), default=ApplicationStatus.SUBMITTED, index=True
+    )
     unavailable_until: Mapped[datetime | None] = mapped_column(index=True)
     unavailable_reason: Mapped[str | None] = mapped_column(Text)
     # The status to return to when a temporary unavailability ends.
-    status_before_unavailable: Mapped[str | None] = mapped_column(String(30))
+    status_before_unavailable: Mapped[ApplicationStatus | None] = mapped_column(
+        StrEnumColumn(ApplicationStatus, 30)
+    )
     cv_file_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("stored_files.id", use_alter=True)
     )

@@ -5,13 +5,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.application import Application
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, StrEnumColumn, Timestamped
 from shared.models.candidate import Candidate
 from shared.models.job import Job
+from shared.workflow import DossierStatus
 
 if TYPE_CHECKING:
     from shared.models.trial import Participation
@@ -23,7 +24,9 @@ class Dossier(Timestamped, Base):
     application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
     candidate_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("candidates.id"), index=True)
     job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id"), index=True)
-    status: Mapped[str] = mapped_column(String(30), default="open", index=True)
+    status: Mapped[DossierStatus] = mapped_column(
+        StrEnumColumn(DossierStatus, 30), default=DossierStatus.OPEN, index=True
+    )
     applied_at: Mapped[datetime]
     summary: Mapped[str | None] = mapped_column(Text)
     global_score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))

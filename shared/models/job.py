@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, StrEnumColumn, Timestamped
+from shared.workflow import JobStatus
 
 
 class Job(Timestamped, Base):
@@ -18,7 +19,7 @@ class Job(Timestamped, Base):
     campaign: Mapped[str | None] = mapped_column(String(100), index=True)
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[JobStatus] = mapped_column(StrEnumColumn(JobStatus, 20), default=JobStatus.OPEN)
     # When it was closed: its dossiers' retention runs from then.
     closed_at: Mapped[datetime | None] = mapped_column(index=True)
     # The board's decision, and whether its reserve ran out.

@@ -2,13 +2,23 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.models.acted_by import ActedBy
-from shared.models.base import Base, Timestamped, utcnow
+from shared.models.base import Base, StrEnumColumn, Timestamped, utcnow
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its first send
+    SENDING = "sending"  # a worker holds its lease
+    SENT = "sent"
+    RETRYING = "retrying"  # a temporary failure: waiting for the next attempt
+    FAILED = "failed"  # refused for good
+    UNKNOWN = "unknown"  # the send was abandoned: it may or may not have left
 
 
 class Message(ActedBy, Timestamped, Base):
@@ -26,7 +36,9 @@ class Message(ActedBy, Timestamped, Base):
     calendar_method: Mapped[str | None] = mapped_column(String(10))
     calendar_ics: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[MessageStatus] = mapped_column(
+        StrEnumColumn(MessageStatus, 20), default=MessageStatus.QUEUED, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     last_response: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]

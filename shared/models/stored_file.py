@@ -1,17 +1,23 @@
 """Uploaded files (CVs, dossier attachments): metadata here, bytes in the storage directory."""
 
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, StrEnumColumn, Timestamped
+
+
+class FilePurpose(StrEnum):
+    CV = "cv"  # an application's
+    ATTACHMENT = "attachment"  # a dossier's
 
 
 class StoredFile(Timestamped, Base):
     __tablename__ = "stored_files"
 
-    purpose: Mapped[str] = mapped_column(String(20))  # "cv" or "attachment"
+    purpose: Mapped[FilePurpose] = mapped_column(StrEnumColumn(FilePurpose, 20))
     application_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("applications.id"), index=True
     )

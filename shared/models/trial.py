@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.models.base import Base, Timestamped
+from shared.models.base import Base, StrEnumColumn, Timestamped
 from shared.models.dossier import Dossier
 from shared.models.examiner import TrialExaminer
 from shared.models.job import Job
+from shared.workflow import ParticipationStatus, TrialStatus
 
 
 class Trial(Timestamped, Base):
@@ -30,7 +31,9 @@ class Trial(Timestamped, Base):
     max_score: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal(20))
     pass_score: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     eliminatory: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[TrialStatus] = mapped_column(
+        StrEnumColumn(TrialStatus, 20), default=TrialStatus.PLANNED
+    )
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Slot booking (oral and practical trials): null for a trial at one fixed time.
     slot_minutes: Mapped[int | None]
@@ -94,7 +97,9 @@ class Participation(Timestamped, Base):
 
     trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
     dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossiers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="invited")
+    status: Mapped[ParticipationStatus] = mapped_column(
+        StrEnumColumn(ParticipationStatus, 20), default=ParticipationStatus.INVITED
+    )
     # None until a slot is booked, for a slot trial.
     starts_at: Mapped[datetime | None]
     response_deadline: Mapped[datetime | None] = mapped_column(index=True)

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from shared.models import LinkPurpose
+
 PROBLEM = "application/problem+json"
 
 
@@ -183,7 +185,7 @@ def test_a_database_that_does_not_answer_is_503_to_retry(hr: dict[str, str]) -> 
     from shared import links
     from tests.mailbox import free_port
 
-    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": links.BOOK_SLOT})
+    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": LinkPurpose.BOOK_SLOT})
     nowhere = create_engine(f"postgresql+psycopg://recrue@127.0.0.1:{free_port()}/recrue")
 
     def unreachable() -> Iterator[Session]:

@@ -138,6 +138,7 @@ def test_write_to_selected_candidates(client: Any, build: Any, hr: dict[str, str
     assert first.status_code == 202
     assert [m["kind"] for m in first.json()["items"]] == ["free_message", "free_message"]
     repeat = client.post("/api/v1/messages", json=body, headers=headers)
+    assert repeat.headers["idempotent-replayed"] == "true"  # the one mechanism of every write
     assert [m["id"] for m in repeat.json()["items"]] == [m["id"] for m in first.json()["items"]]
 
     for dossier, expected in zip(dossiers, [1, 1, 0], strict=True):

@@ -145,3 +145,28 @@ def test_a_new_api_key_is_never_stored_nor_replayed(client: Any, api_key: Any) -
         assert all(secret not in (row.body or "") for row in stored)
     keys = client.get("/api/v1/api-keys", headers=admin).json()["items"]
     assert [k["name"] for k in keys].count("front-end") == 1, "the repeat created no second key"
+
+
+def test_every_write_of_the_api_declares_idempotency() -> None:
+    """A write route under /api/v1 without `dependencies=[Idempotent]` would silently lose the
+    Idempotency-Key: each one declares it (and the OpenAPI documents the header there)."""
+    from services.api import idempotency, openapi
+    from services.api.main import app
+
+    writes = [
+        (method, route)
+        for route in openapi._api_routes(app)
+        if route.path_format.startswith("/api/v1/")
+        for method in sorted(route.methods & idempotency.WRITES)
+    ]
+    assert len(writes) > 30
+    forgotten = [
+        f"{method} {route.path_format}"
+        for method, route in writes
+        if not idempotency.declared(openapi._calls(route))
+    ]
+    assert forgotten == []
+    documented = app.openapi()["paths"]
+    for method, route in writes:
+        parameters = documented[route.path_format][method.lower()].get("parameters", [])
+        assert "Idempotency-Key" in [p["name"] for p in parameters], route.path_format

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from shared.models import LinkPurpose
 from tests.api.test_api_errors import assert_problem
 
 
@@ -498,7 +499,7 @@ def test_a_candidate_page_with_the_database_down_is_a_page_in_the_browser_langua
 ) -> None:
     from shared import links
 
-    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": links.ANSWER_INVITATION})
+    signed = links._serializer().dumps({"t": str(uuid.uuid4()), "p": LinkPurpose.ANSWER_INVITATION})
     data = {"action": "answer_invitation", "answer": "accept"} if method == "POST" else None
     page = _page_with_the_database_down(
         lambda client, headers: client.request(method, f"/c/{signed}", data=data, headers=headers),

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.models import LinkPurpose
 from tests.mailbox import free_port
 
 
@@ -48,7 +49,7 @@ def _access_lines(log: Path, needle: str, timeout: float = 10) -> list[str]:
 def test_candidate_link_tokens_are_masked_in_the_access_log(tmp_path: Path, workers: str) -> None:
     from shared import links
 
-    signed = links._serializer().dumps({"t": "0" * 32, "p": links.ANSWER_INVITATION})
+    signed = links._serializer().dumps({"t": "0" * 32, "p": LinkPurpose.ANSWER_INVITATION})
     privacy = links.privacy_url(uuid.uuid4()).rpartition("/")[2]
     process, base, log = _serve(tmp_path, "--workers", workers)
     try:

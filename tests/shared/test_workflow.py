@@ -4,11 +4,14 @@ import pytest
 
 from shared.workflow import (
     DOSSIER_TRANSITIONS,
+    PARTICIPATION_TRANSITIONS,
     ApplicationStatus,
     DossierStatus,
+    ParticipationStatus,
     TransitionRefused,
     application_transition,
     dossier_transition,
+    participation_transition,
 )
 
 D = DossierStatus
@@ -56,3 +59,28 @@ def test_application_validation(state: str) -> None:
     else:
         with pytest.raises(TransitionRefused, match=state):
             application_transition(state, "validate")
+
+
+PARTICIPATION_EXPECTED = {
+    ("invited", "accept"): "accepted",
+    ("invited", "decline"): "declined",
+    ("accepted", "decline"): "declined",  # a booked slot given up
+    ("invited", "book_slot"): "accepted",
+    ("accepted", "book_slot"): "accepted",  # another slot
+    ("invited", "expire"): "expired",
+    ("invited", "cancel"): "cancelled",
+    ("accepted", "cancel"): "cancelled",
+}
+
+
+@pytest.mark.parametrize("state", list(ParticipationStatus))
+@pytest.mark.parametrize("action", sorted(PARTICIPATION_TRANSITIONS))
+def test_participation_transitions(state: str, action: str) -> None:
+    expected = PARTICIPATION_EXPECTED.get((state, action))
+    if expected is None:
+        with pytest.raises(TransitionRefused) as refused:
+            participation_transition(state, action)
+        assert refused.value.entity == "participation"
+        assert f"the participation is '{state}'" in str(refused.value)
+    else:
+        assert participation_transition(state, action) == expected

@@ -20,6 +20,7 @@ from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import HistoryOut
 from services.api.files.schemas import StoredFileOut
 from services.api.files.service import MEDIA_TYPES, download
+from services.api.idempotency import Idempotent
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
 from services.api.openapi import binary, problems
@@ -33,6 +34,7 @@ router = APIRouter(prefix="/applications", tags=["applications"])
     status_code=201,
     response_model=ApplicationOut,
     responses=problems(404, not_found="No such job_id or candidate_id"),
+    dependencies=[Idempotent],
 )
 def submit_application(data: ApplicationCreate, session: SessionDep, agent: HR) -> object:
     return service.submit_application(session=session, data=data, actor=agent.actor)
@@ -60,7 +62,7 @@ def get_application(application_id: uuid.UUID, session: SessionDep, _: Reader) -
     return service.get_application(session=session, application_id=application_id)
 
 
-@router.patch("/{application_id}", response_model=ApplicationOut)
+@router.patch("/{application_id}", response_model=ApplicationOut, dependencies=[Idempotent])
 def update_application(
     application_id: uuid.UUID, data: ApplicationUpdate, session: SessionDep, agent: HR
 ) -> object:
@@ -69,14 +71,16 @@ def update_application(
     )
 
 
-@router.post("/{application_id}/validate", response_model=ApplicationOut)
+@router.post("/{application_id}/validate", response_model=ApplicationOut, dependencies=[Idempotent])
 def validate_application(application_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     return service.validate_application(
         session=session, application_id=application_id, actor=agent.actor
     )
 
 
-@router.post("/{application_id}/request-changes", response_model=ApplicationOut)
+@router.post(
+    "/{application_id}/request-changes", response_model=ApplicationOut, dependencies=[Idempotent]
+)
 def request_changes(
     application_id: uuid.UUID, data: ChangesRequest, session: SessionDep, agent: HR
 ) -> object:
@@ -85,7 +89,9 @@ def request_changes(
     )
 
 
-@router.post("/{application_id}/propose-job", response_model=ApplicationOut)
+@router.post(
+    "/{application_id}/propose-job", response_model=ApplicationOut, dependencies=[Idempotent]
+)
 def propose_job(
     application_id: uuid.UUID, data: JobProposal, session: SessionDep, agent: HR
 ) -> object:
@@ -98,7 +104,9 @@ def propose_job(
     )
 
 
-@router.post("/{application_id}/revoke-links", response_model=dict[str, int])
+@router.post(
+    "/{application_id}/revoke-links", response_model=dict[str, int], dependencies=[Idempotent]
+)
 def revoke_links(application_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     """Revoke the candidate's unused links for this application."""
     revoked = service.revoke_links(
@@ -107,7 +115,9 @@ def revoke_links(application_id: uuid.UUID, session: SessionDep, agent: HR) -> o
     return {"revoked": revoked}
 
 
-@router.post("/{application_id}/mark-unavailable", response_model=ApplicationOut)
+@router.post(
+    "/{application_id}/mark-unavailable", response_model=ApplicationOut, dependencies=[Idempotent]
+)
 def mark_unavailable(
     application_id: uuid.UUID, data: Unavailability, session: SessionDep, agent: HR
 ) -> object:
@@ -120,12 +130,16 @@ def mark_unavailable(
     )
 
 
-@router.post("/{application_id}/mark-available", response_model=ApplicationOut)
+@router.post(
+    "/{application_id}/mark-available", response_model=ApplicationOut, dependencies=[Idempotent]
+)
 def mark_available(application_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     return service.mark_available(session=session, application_id=application_id, actor=agent.actor)
 
 
-@router.post("/{application_id}/notes", status_code=201, response_model=NoteOut)
+@router.post(
+    "/{application_id}/notes", status_code=201, response_model=NoteOut, dependencies=[Idempotent]
+)
 def add_note(application_id: uuid.UUID, data: NoteCreate, session: SessionDep, agent: HR) -> object:
     service.get_application(session=session, application_id=application_id)
     return notes.add_note(
@@ -139,7 +153,9 @@ def list_notes(application_id: uuid.UUID, session: SessionDep, _: HR) -> object:
     return {"items": notes.list_notes(session=session, application_id=application_id)}
 
 
-@router.post("/{application_id}/cv", status_code=201, response_model=StoredFileOut)
+@router.post(
+    "/{application_id}/cv", status_code=201, response_model=StoredFileOut, dependencies=[Idempotent]
+)
 def upload_cv(
     application_id: uuid.UUID, file: UploadFile, session: SessionDep, agent: HR
 ) -> object:

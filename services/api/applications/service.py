@@ -14,14 +14,24 @@ from services.api.candidates.service import create_candidate, get_candidate, ref
 from services.api.errors import Conflict, Duplicate, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
-from shared import availability, history, links
-from shared.messages import queue_message
-from shared.models import Application, Dossier, HistoryEntry, Job, StoredFile
+from shared import applications, availability, history, links
+from shared.messages import notify
+from shared.models import (
+    Application,
+    Dossier,
+    FilePurpose,
+    HistoryEntry,
+    Job,
+    LinkPurpose,
+    StoredFile,
+)
 from shared.settings import get_settings
 from shared.workflow import (
     APPLICATION_OPEN_STATES,
+    ApplicationKind,
     ApplicationStatus,
     DossierStatus,
+    JobStatus,
     TransitionRefused,
     application_transition,
 )
@@ -60,7 +70,7 @@ def submit_application(*, session: Session, data: ApplicationCreate, actor: str)
         refuse_anonymised(candidate)
     if data.job_id is not None:
         job = get_job(session=session, job_id=data.job_id)
-        if job.status != "open":
+        if job.status != JobStatus.OPEN:
             raise Conflict(f"job '{job.reference}' is {job.status}", state=job.status)
         _refuse_second_application(session, candidate.id, job)
     application = Application(
@@ -113,10 +123,9 @@ def summarise(application: Application) -> str:
 def validate_application(*, session: Session, application_id: uuid.UUID, actor: str) -> Application:
     """Validate an application: a specific one becomes a dossier; the candidate is told."""
     application = get_application(session=session, application_id=application_id)
-    before = application.status
-    application.status = application_transition(before, "validate")
+    application_transition(application.status, "validate")  # refused before a dossier is made
     dossier = None
-    if application.kind == "specific":
+    if application.kind == ApplicationKind.SPECIFIC:
         assert application.job_id is not None
         dossier = Dossier(
             id=uuid.uuid4(),
@@ -132,29 +141,22 @@ def validate_application(*, session: Session, application_id: uuid.UUID, actor: 
         )
         session.add(dossier)
     session.flush()
-    history.record(
+    applications.move(
         session,
+        application,
+        "validate",
         actor=actor,
-        action="application_validated",
-        application_id=application.id,
-        dossier_id=dossier.id if dossier else None,
-        before={"status": before},
-        after={"status": application.status, "dossier_id": str(dossier.id) if dossier else None},
+        event="application_validated",
+        dossier_id=str(dossier.id) if dossier else None,
     )
     job = application.job
-    queue_message(
+    notify(
         session,
-        kind="application_validated",
-        idempotency_key=f"application_validated:{application.id}",
-        candidate=application.candidate,
-        context={
-            "candidate_name": application.candidate.full_name,
-            "job_title": job.title if job else None,
-            "job_reference": job.reference if job else None,
-        },
+        "application_validated",
+        application,
+        context={"job_reference": job.reference if job else None},
         actor=actor,
         dossier_id=dossier.id if dossier else None,
-        application_id=application.id,
     )
     return application
 
@@ -195,40 +197,31 @@ def request_changes(
 ) -> Application:
     """Return the application to the candidate with a link to a page to update and resubmit."""
     application = get_application(session=session, application_id=application_id)
-    before = application.status
-    application.status = application_transition(before, "request_changes")
+    applications.move(
+        session,
+        application,
+        "request_changes",
+        actor=actor,
+        event="changes_requested",
+        message=message,
+    )
     _, signed = links.issue(
         session,
         links.new_link(
-            purpose=links.UPDATE_APPLICATION,
+            purpose=LinkPurpose.UPDATE_APPLICATION,
             candidate_id=application.candidate_id,
             application_id=application.id,
             message=message,
         ),
     )
     session.flush()
-    history.record(
+    notify(
         session,
-        actor=actor,
-        action="changes_requested",
-        application_id=application.id,
-        before={"status": before},
-        after={"status": application.status, "message": message},
-    )
-    job = application.job
-    queue_message(
-        session,
-        kind="changes_requested",
+        "changes_requested",
+        application,
         idempotency_key=f"changes_requested:{application.id}:{uuid.uuid4()}",
-        candidate=application.candidate,
-        context={
-            "candidate_name": application.candidate.full_name,
-            "message": message,
-            "link": links.url(signed),
-            "job_title": job.title if job else None,
-        },
+        context={"message": message, "link": links.url(signed)},
         actor=actor,
-        application_id=application.id,
     )
     return application
 
@@ -246,13 +239,13 @@ def propose_job(
     if application.status not in APPLICATION_OPEN_STATES:
         raise TransitionRefused("application", application.status, "propose a job to")
     job = get_job(session=session, job_id=job_id)
-    if job.status != "open":
+    if job.status != JobStatus.OPEN:
         raise Conflict(f"job '{job.reference}' is {job.status}", state=job.status)
     _refuse_second_application(session, application.candidate_id, job)
     token, signed = links.issue(
         session,
         links.new_link(
-            purpose=links.APPLY_TO_JOB,
+            purpose=LinkPurpose.APPLY_TO_JOB,
             candidate_id=application.candidate_id,
             application_id=application.id,
             job_id=job.id,
@@ -268,21 +261,19 @@ def propose_job(
         application_id=application.id,
         after={"job_id": str(job.id), "job_reference": job.reference, "message": message},
     )
-    queue_message(
+    notify(
         session,
-        kind="job_proposed",
+        "job_proposed",
+        application,
         # Not the link's id: with it and SECRET_KEY, a link can be made (and keys are shown).
         idempotency_key=f"job_proposed:{application.id}:{job.id}:{uuid.uuid4()}",
-        candidate=application.candidate,
         context={
-            "candidate_name": application.candidate.full_name,
             "message": message,
             "job_title": job.title,
             "job_reference": job.reference,
             "link": links.url(signed),
         },
         actor=actor,
-        application_id=application.id,
     )
     return application
 
@@ -311,25 +302,18 @@ def mark_unavailable(
 ) -> Application:
     """Set the application aside, until a date (the scheduler brings it back) or until HR does."""
     application = get_application(session=session, application_id=application_id)
-    before = application.status
-    application.status = application_transition(before, "mark_unavailable")
-    application.status_before_unavailable = before
+    application.status_before_unavailable = applications.move(
+        session,
+        application,
+        "mark_unavailable",
+        actor=actor,
+        event="marked_unavailable",
+        until=until.isoformat() if until else None,
+        reason=reason,
+    )
     application.unavailable_until = until
     application.unavailable_reason = reason
     session.flush()
-    history.record(
-        session,
-        actor=actor,
-        action="marked_unavailable",
-        application_id=application.id,
-        dossier_id=application.dossier_id,
-        before={"status": before},
-        after={
-            "status": application.status,
-            "until": until.isoformat() if until else None,
-            "reason": reason,
-        },
-    )
     return application
 
 
@@ -357,7 +341,7 @@ def attach_cv(
         session=session,
         upload=upload,
         filename=filename,
-        purpose="cv",
+        purpose=FilePurpose.CV,
         uploaded_by=actor,
         application_id=application.id,
     )

@@ -9,11 +9,19 @@ from sqlalchemy.orm import Session
 from services.api.candidate_pages import offer_pages, profile_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from services.api.files import service as files
-from shared import history, links
+from shared import applications, history
 from shared.emails.render import written_datetime
-from shared.models import Application, Candidate, CandidateToken, Job, StoredFile, utcnow
+from shared.models import (
+    Application,
+    Candidate,
+    CandidateToken,
+    Job,
+    LinkPurpose,
+    StoredFile,
+    utcnow,
+)
 from shared.settings import get_settings
-from shared.workflow import ApplicationStatus, application_transition
+from shared.workflow import ApplicationKind, ApplicationStatus, JobStatus
 
 MAX_TEXT = 20_000
 
@@ -83,7 +91,7 @@ def _outcome(token: CandidateToken, language: str) -> Page:
     _ = gettext(language)
     assert token.used_at is not None
     when = _when(token.used_at, language)
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         title = _("Your application")
         outcome = _("Your updated application was sent on %(when)s.") % {"when": when}
     else:
@@ -110,22 +118,22 @@ def show(*, session: Session, token: CandidateToken, answer: str | None = None) 
     language = language_of(session, token)
     if token.participation_id is not None:
         return trial_pages.show(session, token, answer, language)
-    if token.purpose == links.ANSWER_OFFER:
+    if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.show(session, token, answer, language)
-    if token.purpose == links.KEEP_PROFILE:
+    if token.purpose == LinkPurpose.KEEP_PROFILE:
         return profile_pages.show(session, token, language)
     _ = gettext(language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
     candidate = application.candidate
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         return _update_page(application, token, language)
     job = session.get(Job, token.job_id)
     assert job is not None
-    if job.status != "open":
+    if job.status != JobStatus.OPEN:
         return _job_closed(language)
     return Page(
         "apply_to_job.html.j2",
@@ -224,15 +232,15 @@ def act(
         return problem_page("wrong_purpose", language)
     if token.participation_id is not None:
         return trial_pages.act(session, token, form, language)
-    if token.purpose == links.ANSWER_OFFER:
+    if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.act(session, token, form, language)
-    if token.purpose == links.KEEP_PROFILE:
+    if token.purpose == LinkPurpose.KEEP_PROFILE:
         return profile_pages.act(session, token, form, language)
     if token.used_at is not None:
         return _outcome(token, language)
     application = _application(session, token)
     actor = f"candidate:{application.candidate_id}"
-    if token.purpose == links.UPDATE_APPLICATION:
+    if token.purpose == LinkPurpose.UPDATE_APPLICATION:
         if application.status != ApplicationStatus.CHANGES_REQUESTED:
             return _no_longer_waiting(language)
         stored = None
@@ -245,7 +253,7 @@ def act(
     else:
         job = session.get(Job, token.job_id)
         assert job is not None
-        if job.status != "open":
+        if job.status != JobStatus.OPEN:
             return _job_closed(language)
         token.result_application_id = _apply(session, application, job, form, actor).id
     token.used_at = utcnow()
@@ -276,8 +284,10 @@ def _resubmit(
     actor: str,
     document: StoredFile | None,
 ) -> None:
-    before = application.status
-    application.status = application_transition(before, "resubmit")
+    sent = {"file_id": str(document.id), "filename": document.filename} if document else {}
+    applications.move(
+        session, application, "resubmit", actor=actor, event="application_resubmitted", **sent
+    )
     application.candidate_acted_at = utcnow()
     application.cover_letter = form.get("cover_letter", "")[:MAX_TEXT] or None
     summary = form.get("summary", "")[:5000]
@@ -285,22 +295,13 @@ def _resubmit(
     phone = form.get("phone", "")[:50].strip()
     if phone:
         application.candidate.phone = phone
-    history.record(
-        session,
-        actor=actor,
-        action="application_resubmitted",
-        application_id=application.id,
-        before={"status": before},
-        after={"status": application.status}
-        | ({"file_id": str(document.id), "filename": document.filename} if document else {}),
-    )
 
 
 def _apply(
     session: Session, proposed: Application, job: Job, form: dict[str, str], actor: str
 ) -> Application:
     application = Application(
-        kind="specific",
+        kind=ApplicationKind.SPECIFIC,
         job_id=job.id,
         candidate_id=proposed.candidate_id,
         cover_letter=form.get("cover_letter", "")[:MAX_TEXT] or None,

@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import answers, history, links
+from shared import answers, history
 from shared.answers import Answer, Result
 from shared.calendar import build_request
 from shared.emails.render import written_datetime
-from shared.models import CandidateToken, Participation, Trial, utcnow
-from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
+from shared.models import CandidateToken, LinkPurpose, Participation, Trial, utcnow
+from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots, move
 from shared.trial_events import trial_event
-from shared.workflow import ParticipationStatus
+from shared.workflow import CURRENT_PARTICIPATION_STATES, ParticipationStatus, TrialStatus
 
 P = ParticipationStatus
 
@@ -61,7 +61,7 @@ def _state_page(participation: Participation, language: str, status: int = 200) 
 def show(session: Session, token: CandidateToken, answer: str | None, language: str) -> Page:
     """The invitation's page (a GET changes nothing)."""
     participation = _participation(session, token, lock=False)
-    if token.purpose == links.BOOK_SLOT:
+    if token.purpose == LinkPurpose.BOOK_SLOT:
         return _booking_page(session, participation, language)
     if participation.status != P.INVITED:
         return _state_page(participation, language)
@@ -122,7 +122,7 @@ def calendar(session: Session, token: CandidateToken, link: str, language: str) 
     participation = _participation(session, token, lock=False)
     if participation.status != P.ACCEPTED or participation.starts_at is None:
         return _state_page(participation, language, status=409)
-    changeable = token.purpose == links.BOOK_SLOT and token.expires_at > utcnow()
+    changeable = token.purpose == LinkPurpose.BOOK_SLOT and token.expires_at > utcnow()
     event = trial_event(
         participation,
         link=link if changeable else None,
@@ -137,11 +137,11 @@ def act(session: Session, token: CandidateToken, form: dict[str, str], language:
     participation = _participation(session, token, lock=True)
     actor = f"candidate:{token.candidate_id}"
     if (
-        participation.status not in (P.INVITED, P.ACCEPTED)
-        or participation.trial.status != "planned"
+        participation.status not in CURRENT_PARTICIPATION_STATES
+        or participation.trial.status != TrialStatus.PLANNED
     ):
         return _state_page(participation, language)
-    if token.purpose == links.BOOK_SLOT:
+    if token.purpose == LinkPurpose.BOOK_SLOT:
         return _book(session, participation, form.get("slot_id", ""), actor, language)
     if participation.status != P.INVITED:
         return _state_page(participation, language)
@@ -170,8 +170,7 @@ def _book(
         return _booking_page(session, participation, language, full=True)
     except UnknownSlot:
         return _booking_page(session, participation, language)
-    first = participation.status == P.INVITED
-    participation.status = P.ACCEPTED
+    first = move(participation, "book_slot") == P.INVITED
     participation.answered_at = participation.answered_at or utcnow()
     announce(
         session,

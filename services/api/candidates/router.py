@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, Query
 from services.api.candidates import service
 from services.api.candidates.schemas import CandidateCreate, CandidateOut, CandidateUpdate
 from services.api.deps import HR, Reader, SessionDep
+from services.api.idempotency import Idempotent
 from services.api.pagination import Page, PageParams, page_params, paginate
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
 
-@router.post("", status_code=201, response_model=CandidateOut)
+@router.post("", status_code=201, response_model=CandidateOut, dependencies=[Idempotent])
 def create_candidate(data: CandidateCreate, session: SessionDep, _: HR) -> object:
     return service.create_candidate(session=session, data=data)
 
@@ -31,7 +32,7 @@ def get_candidate(candidate_id: uuid.UUID, session: SessionDep, _: Reader) -> ob
     return service.get_candidate(session=session, candidate_id=candidate_id)
 
 
-@router.patch("/{candidate_id}", response_model=CandidateOut)
+@router.patch("/{candidate_id}", response_model=CandidateOut, dependencies=[Idempotent])
 def update_candidate(
     candidate_id: uuid.UUID, data: CandidateUpdate, session: SessionDep, _: HR
 ) -> object:

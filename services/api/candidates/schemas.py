@@ -1,11 +1,9 @@
 import uuid
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from services.api.schemas import Input, Omittable, Resource, UTCDateTime
-
-Language = Literal["fr", "nl", "de", "en"]
+from shared.i18n import Language
 
 
 class CandidateCreate(Input):

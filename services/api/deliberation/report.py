@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from babel.numbers import format_decimal
 from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
 from jinja2 import Environment, StrictUndefined
+
+from shared.i18n import LANGUAGES, translations
 
 MISSING = "–"
 LANDSCAPE_ABOVE_TRIALS = 4
@@ -56,64 +59,55 @@ class Shortlist:
     decision_reference: str | None = None
 
 
-_KEYS = (
-    "title", "job", "reference", "department", "year", "campaign", "generated", "trials",
-    "trial", "kind", "weight", "max_score", "eliminatory", "yes", "no", "ranking",
-    "rank", "candidate", "applied", "global", "confidential", "page",
-    "written", "oral", "practical", "interview",
-    "board", "decision", "retained", "reserve", "not_retained",
-)  # fmt: skip
 _KINDS = ("written", "oral", "practical", "interview")
-
-# fmt: off
-# One tuple per language, in _KEYS order; "page" takes {n} and {total}.
-_VALUES: dict[str, tuple[str, ...]] = {
-    "fr": (
-        "Short-list pour la délibération", "Emploi", "Référence", "Service", "Année",
-        "Campagne", "Généré le", "Épreuves", "Épreuve", "Type", "Pondération",
-        "Note maximale", "Éliminatoire", "Oui", "Non", "Classement", "Rang", "Candidat",
-        "Date de candidature", "Score global", "Confidentiel — pour le jury",
-        "Page {n} / {total}", "écrite", "orale", "pratique", "entretien",
-        "Décision du jury", "Décision", "Retenu·e", "Réserve n° {n}", "Non retenu·e",
-    ),
-    "nl": (
-        "Shortlist voor de deliberatie", "Functie", "Referentie", "Dienst", "Jaar",
-        "Campagne", "Gegenereerd op", "Proeven", "Proef", "Soort", "Weging",
-        "Maximumscore", "Eliminerend", "Ja", "Nee", "Rangschikking", "Rang", "Kandidaat",
-        "Datum kandidatuur", "Globale score", "Vertrouwelijk — voor de jury",
-        "Pagina {n} / {total}", "schriftelijk", "mondeling", "praktisch", "gesprek",
-        "Beslissing van de jury", "Beslissing", "Weerhouden", "Reserve nr. {n}",
-        "Niet weerhouden",
-    ),
-    "de": (
-        "Auswahlliste für die Beratung", "Stelle", "Referenz", "Dienststelle", "Jahr",
-        "Kampagne", "Erstellt am", "Prüfungen", "Prüfung", "Art", "Gewichtung",
-        "Höchstpunktzahl", "Ausschließend", "Ja", "Nein", "Rangliste", "Rang", "Bewerber",
-        "Bewerbungsdatum", "Gesamtpunktzahl", "Vertraulich — für die Kommission",
-        "Seite {n} / {total}", "schriftlich", "mündlich", "praktisch", "Gespräch",
-        "Entscheidung der Kommission", "Entscheidung", "Ausgewählt", "Reserve Nr. {n}",
-        "Nicht ausgewählt",
-    ),
-    "en": (
-        "Short-list for the deliberation", "Job", "Reference", "Department", "Year",
-        "Campaign", "Generated on", "Trials", "Trial", "Kind", "Weight", "Maximum score",
-        "Eliminatory", "Yes", "No", "Ranking", "Rank", "Candidate", "Application date",
-        "Global score", "Confidential — for the board", "Page {n} / {total}",
-        "written", "oral", "practical", "interview",
-        "Board's decision", "Decision", "Retained", "Reserve no. {n}", "Not retained",
-    ),
-}
-# fmt: on
-LABELS: dict[str, dict[str, str]] = {
-    lang: dict(zip(_KEYS, values, strict=True)) for lang, values in _VALUES.items()
-}
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 
 def _language(language: str) -> str:
+    """The report's language: "nl-BE" is Dutch; ValueError for one candidates cannot have."""
     code = language.replace("-", "_").split("_", 1)[0].lower()
-    if code not in LABELS:
+    if code not in LANGUAGES:
         raise ValueError(f"unsupported report language: {language!r}")
     return code
+
+
+def labels(language: str) -> dict[str, str]:
+    """The report's words in `language` (gettext, domain "report": `make messages` extracts
+    them, English is the source); "page" takes {n} and {total}, "reserve" takes {n}."""
+    _ = translations(LOCALE_DIR, "report", language).gettext
+    return {
+        "title": _("Short-list for the deliberation"),
+        "job": _("Job"),
+        "reference": _("Reference"),
+        "department": _("Department"),
+        "year": _("Year"),
+        "campaign": _("Campaign"),
+        "generated": _("Generated on"),
+        "trials": _("Trials"),
+        "trial": _("Trial"),
+        "kind": _("Kind"),
+        "weight": _("Weight"),
+        "max_score": _("Maximum score"),
+        "eliminatory": _("Eliminatory"),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "ranking": _("Ranking"),
+        "rank": _("Rank"),
+        "candidate": _("Candidate"),
+        "applied": _("Application date"),
+        "global": _("Global score"),
+        "confidential": _("Confidential — for the board"),
+        "page": _("Page {n} / {total}"),
+        "written": _("written"),
+        "oral": _("oral"),
+        "practical": _("practical"),
+        "interview": _("interview"),
+        "board": _("Board's decision"),
+        "decision": _("Decision"),
+        "retained": _("Retained"),
+        "reserve": _("Reserve no. {n}"),
+        "not_retained": _("Not retained"),
+    }
 
 
 def _number(value: Decimal, lang: str) -> str:
@@ -134,28 +128,28 @@ def _score(value: Decimal | None, maximum: Decimal, lang: str) -> str:
 def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
     """Everything both renderers display, already formatted as text."""
     lang = _language(language)
-    labels = LABELS[lang]
+    words = labels(lang)
     zone = ZoneInfo(shortlist.timezone)
     generated = format_datetime(shortlist.generated_at, "medium", tzinfo=zone, locale=lang)
     info = [
-        (labels["job"], shortlist.job_title),
-        (labels["reference"], shortlist.job_reference),
-        (labels["department"], shortlist.department or MISSING),
-        (labels["year"], str(shortlist.year)),
-        (labels["campaign"], shortlist.campaign or MISSING),
-        (labels["generated"], f"{generated} ({shortlist.timezone})"),
+        (words["job"], shortlist.job_title),
+        (words["reference"], shortlist.job_reference),
+        (words["department"], shortlist.department or MISSING),
+        (words["year"], str(shortlist.year)),
+        (words["campaign"], shortlist.campaign or MISSING),
+        (words["generated"], f"{generated} ({shortlist.timezone})"),
     ]
     if shortlist.decided_on is not None:
         decided = format_date(shortlist.decided_on, "long", locale=lang)
         reference = f" ({shortlist.decision_reference})" if shortlist.decision_reference else ""
-        info.append((labels["board"], decided + reference))
+        info.append((words["board"], decided + reference))
     trials = [
         {
             "title": trial.title,
-            "kind": labels[trial.kind] if trial.kind in _KINDS else trial.kind,
+            "kind": words[trial.kind] if trial.kind in _KINDS else trial.kind,
             "weight": _number(trial.weight, lang),
             "max_score": _number(trial.max_score, lang),
-            "eliminatory": labels["yes"] if trial.eliminatory else labels["no"],
+            "eliminatory": words["yes"] if trial.eliminatory else words["no"],
         }
         for trial in shortlist.trials
     ]
@@ -174,12 +168,12 @@ def _context(shortlist: Shortlist, language: str) -> dict[str, Any]:
                     for score, trial in zip(row.scores, shortlist.trials, strict=True)
                 ],
                 "global": _global(row.global_score, lang),
-                "decision": _decision(row, labels),
+                "decision": _decision(row, words),
             }
         )
     return {
         "lang": lang,
-        "l": labels,
+        "l": words,
         "info": info,
         "trials": trials,
         "rows": rows,

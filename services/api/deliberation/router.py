@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from services.api import visibility
-from services.api.deliberation import report, service
+from services.api.deliberation import service
 from services.api.deliberation.schemas import (
     Deliberation,
     DeliberationOut,
@@ -19,16 +19,16 @@ from services.api.deliberation.schemas import (
 )
 from services.api.deps import HR, Reader, SessionDep
 from services.api.dossiers.schemas import DossierOut
-from services.api.jobs.service import get_job
+from services.api.idempotency import Idempotent
 from services.api.openapi import binary, text
+from shared.i18n import Language
 
 router = APIRouter(tags=["deliberation"])
 
 
 @router.get("/jobs/{job_id}/shortlist", response_model=ShortlistOut)
 def shortlist(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
-    dossiers = service.shortlist(session=session, job_id=job_id)
-    return {"items": service.shortlist_rows(dossiers, service.decisions(session, job_id))}
+    return {"items": service.shortlist_items(session=session, job_id=job_id)}
 
 
 @router.get(
@@ -46,18 +46,19 @@ def shortlist_report(
     session: SessionDep,
     _: Reader,
     format: Annotated[Literal["html", "pdf"], Query()] = "html",
-    language: Annotated[Literal["fr", "nl", "de", "en"], Query()] = "fr",
+    language: Annotated[Language, Query()] = "fr",
 ) -> Response:
     """The printable short-list for the board (no internal notes)."""
-    job = get_job(session=session, job_id=job_id)
-    data = service.report_data(session, job)
+    printed = service.shortlist_report(
+        session=session, job_id=job_id, format=format, language=language
+    )
     if format == "pdf":
         return Response(
-            report.render_pdf(data, language),
+            printed.content,
             media_type="application/pdf",
-            headers={"Content-Disposition": _inline(f"shortlist-{job.reference}.pdf")},
+            headers={"Content-Disposition": _inline(printed.filename)},
         )
-    return HTMLResponse(report.render_html(data, language))
+    return HTMLResponse(printed.content)
 
 
 def _inline(filename: str) -> str:
@@ -68,7 +69,12 @@ def _inline(filename: str) -> str:
     return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-@router.post("/jobs/{job_id}/deliberation", status_code=201, response_model=DeliberationOut)
+@router.post(
+    "/jobs/{job_id}/deliberation",
+    status_code=201,
+    response_model=DeliberationOut,
+    dependencies=[Idempotent],
+)
 def deliberate(job_id: uuid.UUID, data: Deliberation, session: SessionDep, agent: HR) -> object:
     return service.decide(
         session=session,
@@ -82,7 +88,9 @@ def deliberate(job_id: uuid.UUID, data: Deliberation, session: SessionDep, agent
     )
 
 
-@router.post("/dossiers/{dossier_id}/offer/call", response_model=DossierOut)
+@router.post(
+    "/dossiers/{dossier_id}/offer/call", response_model=DossierOut, dependencies=[Idempotent]
+)
 def offer_call(dossier_id: uuid.UUID, data: OfferCall, session: SessionDep, agent: HR) -> object:
     dossier = service.log_call(
         session=session,
@@ -94,14 +102,18 @@ def offer_call(dossier_id: uuid.UUID, data: OfferCall, session: SessionDep, agen
     return visibility.dossier(dossier, agent)
 
 
-@router.post("/dossiers/{dossier_id}/offer/accept", response_model=DossierOut)
+@router.post(
+    "/dossiers/{dossier_id}/offer/accept", response_model=DossierOut, dependencies=[Idempotent]
+)
 def accept_offer(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     return visibility.dossier(
         service.accept_offer(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
 
-@router.post("/dossiers/{dossier_id}/offer/decline", response_model=DossierOut)
+@router.post(
+    "/dossiers/{dossier_id}/offer/decline", response_model=DossierOut, dependencies=[Idempotent]
+)
 def decline_offer(
     dossier_id: uuid.UUID, data: OfferDecline, session: SessionDep, agent: HR
 ) -> object:
@@ -111,7 +123,7 @@ def decline_offer(
     return visibility.dossier(dossier, agent)
 
 
-@router.post("/dossiers/{dossier_id}/hire", response_model=DossierOut)
+@router.post("/dossiers/{dossier_id}/hire", response_model=DossierOut, dependencies=[Idempotent])
 def hire(dossier_id: uuid.UUID, data: Hire, session: SessionDep, agent: HR) -> object:
     dossier = service.hire(
         session=session, dossier_id=dossier_id, started_on=data.started_on, actor=agent.actor
@@ -119,14 +131,14 @@ def hire(dossier_id: uuid.UUID, data: Hire, session: SessionDep, agent: HR) -> o
     return visibility.dossier(dossier, agent)
 
 
-@router.post("/dossiers/{dossier_id}/no-show", response_model=DossierOut)
+@router.post("/dossiers/{dossier_id}/no-show", response_model=DossierOut, dependencies=[Idempotent])
 def no_show(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     return visibility.dossier(
         service.no_show(session=session, dossier_id=dossier_id, actor=agent.actor), agent
     )
 
 
-@router.post("/dossiers/{dossier_id}/left", response_model=DossierOut)
+@router.post("/dossiers/{dossier_id}/left", response_model=DossierOut, dependencies=[Idempotent])
 def left(dossier_id: uuid.UUID, data: Departure, session: SessionDep, agent: HR) -> object:
     dossier = service.leave(
         session=session,

@@ -1,6 +1,7 @@
 """From the short-list to the first day: the board's decision, the offer, the closing."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -12,10 +13,10 @@ from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
 from shared import dossiers, history, offers
-from shared.messages import queue_message
+from shared.messages import notify
 from shared.models import Dossier, HistoryEntry, Job, Trial, utcnow
 from shared.settings import get_settings
-from shared.workflow import DOSSIER_TRANSITIONS, DossierStatus
+from shared.workflow import DOSSIER_TRANSITIONS, DossierStatus, TrialStatus
 
 D = DossierStatus
 
@@ -97,6 +98,28 @@ def shortlist_rows(dossiers: list[Dossier], decided: dict[uuid.UUID, str]) -> li
     ]
 
 
+def shortlist_items(*, session: Session, job_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The short-list as the API shows it: ranked rows with the board's decision once taken."""
+    return shortlist_rows(shortlist(session=session, job_id=job_id), decisions(session, job_id))
+
+
+@dataclass(frozen=True)
+class PrintedReport:
+    content: bytes | str  # the PDF's bytes, or the HTML page
+    filename: str
+
+
+def shortlist_report(
+    *, session: Session, job_id: uuid.UUID, format: str, language: str
+) -> PrintedReport:
+    """The printable short-list of a job for the board (no internal notes), in HTML or PDF."""
+    job = get_job(session=session, job_id=job_id)
+    data = report_data(session, job)
+    if format == "pdf":
+        return PrintedReport(report.render_pdf(data, language), f"shortlist-{job.reference}.pdf")
+    return PrintedReport(report.render_html(data, language), f"shortlist-{job.reference}.html")
+
+
 def report_data(session: Session, job: Job) -> report.Shortlist:
     """The printable short-list of a job: the trials, the ranking, and once the board decided,
     its decision on each dossier."""
@@ -105,7 +128,7 @@ def report_data(session: Session, job: Job) -> report.Shortlist:
     trials = list(
         session.scalars(
             select(Trial)
-            .where(Trial.job_id == job.id, Trial.status == "planned")
+            .where(Trial.job_id == job.id, Trial.status == TrialStatus.PLANNED)
             .order_by(Trial.starts_at)
         )
     )
@@ -187,15 +210,7 @@ def decide(
     for dossier in candidates.values():
         _move(session, dossier, "not_retain", actor, decision)
         if notify_not_retained:
-            queue_message(
-                session,
-                kind="not_retained",
-                idempotency_key=f"not_retained:{dossier.id}",
-                candidate=dossier.candidate,
-                context={"candidate_name": dossier.candidate.full_name, "job_title": job.title},
-                actor=actor,
-                dossier_id=dossier.id,
-            )
+            notify(session, "not_retained", dossier, actor=actor)
     session.flush()
     return {
         "job_id": job.id,
@@ -256,19 +271,7 @@ def hire(*, session: Session, dossier_id: uuid.UUID, started_on: date, actor: st
         session, dossier, "hire", actor=actor, event="hired", started_on=started_on.isoformat()
     )
     dossier.started_on = started_on
-    queue_message(
-        session,
-        kind="welcome",
-        idempotency_key=f"welcome:{dossier.id}",
-        candidate=dossier.candidate,
-        context={
-            "candidate_name": dossier.candidate.full_name,
-            "job_title": dossier.job.title,
-            "started_on": started_on.isoformat(),
-        },
-        actor=actor,
-        dossier_id=dossier.id,
-    )
+    notify(session, "welcome", dossier, actor=actor, context={"started_on": started_on.isoformat()})
     session.flush()
     return dossier
 

@@ -19,11 +19,13 @@ from services.api.errors import NotFound
 from services.api.files import service as files
 from services.api.files.schemas import StoredFileOut
 from services.api.files.service import MEDIA_TYPES
+from services.api.idempotency import Idempotent
 from services.api.notes import service as notes
 from services.api.notes.schemas import NoteCreate, NoteOut
 from services.api.openapi import binary
 from services.api.pagination import Page, PageParams, page_params, paginate
 from services.api.schemas import CampaignQuery, YearQuery
+from shared.models import FilePurpose
 from shared.workflow import DossierStatus
 
 router = APIRouter(tags=["dossiers"])
@@ -74,7 +76,7 @@ def dossier_history(dossier_id: uuid.UUID, session: SessionDep, agent: DossierRe
     return {"items": visibility.history(entries, agent)}
 
 
-@router.post("/dossiers/{dossier_id}/admit", response_model=DossierOut)
+@router.post("/dossiers/{dossier_id}/admit", response_model=DossierOut, dependencies=[Idempotent])
 def admit(dossier_id: uuid.UUID, data: Admission, session: SessionDep, agent: HR) -> object:
     """Accept a dossier `under_review` for the post (with DOSSIER_REVIEW=true); 409 otherwise."""
     return service.admit(
@@ -86,7 +88,7 @@ def admit(dossier_id: uuid.UUID, data: Admission, session: SessionDep, agent: HR
     )
 
 
-@router.post("/dossiers/{dossier_id}/reject", response_model=DossierOut)
+@router.post("/dossiers/{dossier_id}/reject", response_model=DossierOut, dependencies=[Idempotent])
 def reject(dossier_id: uuid.UUID, data: Rejection, session: SessionDep, agent: HR) -> object:
     return service.reject(
         session=session,
@@ -97,14 +99,21 @@ def reject(dossier_id: uuid.UUID, data: Rejection, session: SessionDep, agent: H
     )
 
 
-@router.post("/dossiers/{dossier_id}/withdraw", response_model=DossierOut)
+@router.post(
+    "/dossiers/{dossier_id}/withdraw", response_model=DossierOut, dependencies=[Idempotent]
+)
 def withdraw(dossier_id: uuid.UUID, data: Withdrawal, session: SessionDep, agent: HR) -> object:
     return service.withdraw(
         session=session, dossier_id=dossier_id, reason=data.reason, actor=agent.actor
     )
 
 
-@router.post("/dossiers/{dossier_id}/notes", status_code=201, response_model=NoteOut)
+@router.post(
+    "/dossiers/{dossier_id}/notes",
+    status_code=201,
+    response_model=NoteOut,
+    dependencies=[Idempotent],
+)
 def add_note(dossier_id: uuid.UUID, data: NoteCreate, session: SessionDep, agent: HR) -> object:
     service.get_dossier(session=session, dossier_id=dossier_id)
     return notes.add_note(session=session, text=data.text, actor=agent.actor, dossier_id=dossier_id)
@@ -116,7 +125,12 @@ def list_notes(dossier_id: uuid.UUID, session: SessionDep, _: HR) -> object:
     return {"items": notes.list_notes(session=session, dossier_id=dossier_id)}
 
 
-@router.post("/dossiers/{dossier_id}/attachments", status_code=201, response_model=StoredFileOut)
+@router.post(
+    "/dossiers/{dossier_id}/attachments",
+    status_code=201,
+    response_model=StoredFileOut,
+    dependencies=[Idempotent],
+)
 def attach(dossier_id: uuid.UUID, file: UploadFile, session: SessionDep, agent: HR) -> object:
     return service.attach(
         session=session,
@@ -139,6 +153,6 @@ def list_attachments(dossier_id: uuid.UUID, session: SessionDep, _: HR) -> objec
 )
 def download_attachment(file_id: uuid.UUID, session: SessionDep, _: HR) -> FileResponse:
     stored = files.get_file(session=session, file_id=file_id)
-    if stored.purpose != "attachment":
+    if stored.purpose != FilePurpose.ATTACHMENT:
         raise NotFound(f"attachment {file_id} not found")
     return files.download(stored)

@@ -12,10 +12,10 @@ from services.api.auth import Agent, only_own_trials
 from services.api.candidates import service as candidates
 from services.api.errors import Forbidden, NotFound
 from services.api.files import service as files
-from shared import dossiers, history
-from shared.messages import queue_message
+from shared import dossiers, history, messages
 from shared.models import (
     Dossier,
+    FilePurpose,
     HistoryEntry,
     Job,
     Participation,
@@ -134,18 +134,8 @@ def reject(
         notified=notify,
     )
     if notify:
-        queue_message(
-            session,
-            kind="dossier_rejected",
-            idempotency_key=f"dossier_rejected:{dossier.id}",
-            candidate=dossier.candidate,
-            context={
-                "candidate_name": dossier.candidate.full_name,
-                "job_title": dossier.job.title,
-                "reason": reason,
-            },
-            actor=actor,
-            dossier_id=dossier.id,
+        messages.notify(
+            session, "dossier_rejected", dossier, actor=actor, context={"reason": reason}
         )
     return dossier
 
@@ -160,15 +150,7 @@ def admit(
         session, dossier, "admit", actor=actor, event="dossier_admitted", note=note, notified=notify
     )
     if notify:
-        queue_message(
-            session,
-            kind="dossier_admitted",
-            idempotency_key=f"dossier_admitted:{dossier.id}",
-            candidate=dossier.candidate,
-            context={"candidate_name": dossier.candidate.full_name, "job_title": dossier.job.title},
-            actor=actor,
-            dossier_id=dossier.id,
-        )
+        messages.notify(session, "dossier_admitted", dossier, actor=actor)
     return dossier
 
 
@@ -190,7 +172,7 @@ def attach(
         session=session,
         upload=upload,
         filename=filename,
-        purpose="attachment",
+        purpose=FilePurpose.ATTACHMENT,
         uploaded_by=actor,
         dossier_id=dossier.id,
     )
@@ -209,6 +191,6 @@ def attachments(*, session: Session, dossier_id: uuid.UUID) -> Sequence[StoredFi
     get_dossier(session=session, dossier_id=dossier_id)
     return session.scalars(
         select(StoredFile)
-        .where(StoredFile.dossier_id == dossier_id, StoredFile.purpose == "attachment")
+        .where(StoredFile.dossier_id == dossier_id, StoredFile.purpose == FilePurpose.ATTACHMENT)
         .order_by(StoredFile.created_at, StoredFile.id)
     ).all()

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from services.api.deps import HR, Reader, SessionDep
+from services.api.idempotency import Idempotent
 from services.api.jobs import service
 from services.api.jobs.schemas import JobCreate, JobOut, JobStatus, JobUpdate
 from services.api.pagination import Page, PageParams, page_params, paginate
@@ -12,7 +13,7 @@ from services.api.schemas import CampaignQuery, YearQuery
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=201, response_model=JobOut)
+@router.post("", status_code=201, response_model=JobOut, dependencies=[Idempotent])
 def create_job(data: JobCreate, session: SessionDep, _: HR) -> object:
     return service.create_job(session=session, data=data)
 
@@ -35,6 +36,6 @@ def get_job(job_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
     return service.get_job(session=session, job_id=job_id)
 
 
-@router.patch("/{job_id}", response_model=JobOut)
+@router.patch("/{job_id}", response_model=JobOut, dependencies=[Idempotent])
 def update_job(job_id: uuid.UUID, data: JobUpdate, session: SessionDep, _: HR) -> object:
     return service.update_job(session=session, job_id=job_id, data=data)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from services.api.errors import Duplicate, NotFound
 from services.api.jobs.schemas import JobCreate, JobUpdate
 from shared.models import Job, utcnow
+from shared.workflow import JobStatus
 
 
 def get_job(*, session: Session, job_id: uuid.UUID) -> Job:
@@ -36,7 +37,7 @@ def update_job(*, session: Session, job_id: uuid.UUID, data: JobUpdate) -> Job:
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(job, field, value)
     if job.status != was:
-        job.closed_at = utcnow() if job.status == "closed" else None
+        job.closed_at = utcnow() if job.status == JobStatus.CLOSED else None
     session.flush()
     return job
 

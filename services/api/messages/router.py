@@ -1,9 +1,10 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 
 from services.api.deps import HR, Reader, SessionDep
+from services.api.idempotency import Idempotent
 from services.api.messages import service
 from services.api.messages.schemas import FreeMessage, MessageOut, MessagesOut
 from services.api.openapi import problems
@@ -34,27 +35,29 @@ def list_messages(
     status_code=202,
     response_model=MessagesOut,
     responses=problems(404, not_found="No such dossier (`dossier_ids` names them)"),
+    dependencies=[Idempotent],
 )
 def write_to_candidates(
     data: FreeMessage,
     session: SessionDep,
     agent: HR,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> object:
-    """Queue one email per selected dossier; repeating with the same Idempotency-Key sends none."""
+    """Queue one email per selected dossier; repeating with the same Idempotency-Key sends none
+    (it gets the first answer, as every write does)."""
     items = service.write_to_candidates(
         session=session,
         dossier_ids=data.dossier_ids,
         subject=data.subject,
         body=data.body,
         template=data.template,
-        batch=idempotency_key or str(uuid.uuid4()),
         actor=agent.actor,
     )
     return {"items": items}
 
 
-@router.post("/{message_id}/resend", status_code=202, response_model=MessageOut)
+@router.post(
+    "/{message_id}/resend", status_code=202, response_model=MessageOut, dependencies=[Idempotent]
+)
 def resend(message_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     """Send a `failed` or `unknown` email again, on purpose (an `unknown` one may have arrived:
     check with the candidate first). Same idempotency key and Message-ID; 409 in other states."""

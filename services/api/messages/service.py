@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.api.errors import Conflict, NotFound
 from shared import messages as emails
-from shared.messages import queue_message
+from shared.messages import notify
 from shared.models import Dossier, Message
 from shared.privacy import ERASED_DOMAIN
 
@@ -34,32 +34,28 @@ def write_to_candidates(
     subject: str | None,
     body: str | None,
     template: str | None,
-    batch: str,
     actor: str,
 ) -> list[Message]:
-    """One message per selected dossier's candidate, written or from a template; `batch` makes
-    a repeated request a no-op."""
+    """One message per selected dossier's candidate, written or from a template. Each request
+    is a new batch: a repeat is answered by its Idempotency-Key, as every write is."""
+    batch = uuid.uuid4()
     wanted = list(dict.fromkeys(dossier_ids))
     found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)
     messages = [
-        queue_message(
+        notify(
             session,
-            kind=template or "free_message",
+            template or "free_message",
+            dossier,
             idempotency_key=f"{template or 'free_message'}:{batch}:{dossier.id}",
-            candidate=dossier.candidate,
-            context={
-                "candidate_name": dossier.candidate.full_name,
-                **(
-                    {"job_title": dossier.job.title, "job_reference": dossier.job.reference}
-                    if template
-                    else {"subject": subject, "body": body}
-                ),
-            },
+            context=(
+                {"job_reference": dossier.job.reference}
+                if template
+                else {"subject": subject, "body": body}
+            ),
             actor=actor,
-            dossier_id=dossier.id,
         )
         for dossier in (found[i] for i in wanted)
     ]

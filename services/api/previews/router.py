@@ -11,9 +11,9 @@ from services.api.errors import NotFound
 from services.api.openapi import problems, text
 from shared.emails.kinds import KINDS
 from shared.emails.render import render
+from shared.i18n import Language
 
 router = APIRouter(prefix="/email-previews", tags=["emails"])
-Language = Literal["fr", "nl", "de", "en"]
 
 
 class EmailKindOut(BaseModel):

@@ -3,6 +3,7 @@ import uuid
 from fastapi import APIRouter
 
 from services.api.deps import HR, CurrentAgent, SessionDep
+from services.api.idempotency import Idempotent
 from services.api.openapi import problems
 from services.api.results import service
 from services.api.results.schemas import GlobalScoreInput, GlobalScoreOut, ResultInput
@@ -15,6 +16,7 @@ router = APIRouter(tags=["results"])
     "/participations/{participation_id}/result",
     response_model=ParticipationOut,
     responses=problems(403, forbidden="Neither HR nor an examiner assigned to this trial"),
+    dependencies=[Idempotent],
 )
 def record_result(
     participation_id: uuid.UUID, data: ResultInput, session: SessionDep, agent: CurrentAgent
@@ -25,7 +27,9 @@ def record_result(
     )
 
 
-@router.post("/dossiers/{dossier_id}/global-score", response_model=GlobalScoreOut)
+@router.post(
+    "/dossiers/{dossier_id}/global-score", response_model=GlobalScoreOut, dependencies=[Idempotent]
+)
 def set_global_score(
     dossier_id: uuid.UUID, data: GlobalScoreInput, session: SessionDep, agent: HR
 ) -> object:

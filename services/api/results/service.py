@@ -12,8 +12,8 @@ from services.api.errors import Conflict, Forbidden, Invalid
 from services.api.results.schemas import ResultInput
 from services.api.trials.service import get_participation
 from shared import dossiers, history
-from shared.messages import queue_message
-from shared.models import Dossier, Participation, utcnow
+from shared.messages import notify
+from shared.models import Dossier, Participation, Trial, utcnow
 from shared.workflow import DossierStatus, ParticipationStatus
 
 P = ParticipationStatus
@@ -35,6 +35,19 @@ def record_result(
     """Record (or correct) a result; the candidate is told once if HR chooses to."""
     participation = get_participation(session=session, participation_id=participation_id)
     _may_record(agent, participation)
+    _require_gradable(participation)
+    _check(participation.trial, data)
+    before = participation.result
+    _store(participation, data, _passed(participation.trial, data), agent)
+    _record_history(session, participation, before, agent.actor)
+    if data.communicate:
+        _tell_candidate(session, participation, data, agent.actor)
+    session.flush()
+    return participation
+
+
+def _require_gradable(participation: Participation) -> None:
+    """A result is for a candidate expected at a trial that started, in a dossier still open."""
     if participation.status != P.ACCEPTED:
         raise Conflict(
             f"participation is {participation.status}: a result is recorded for a candidate "
@@ -49,15 +62,23 @@ def record_result(
             f"dossier is {participation.dossier.status}: its results are closed",
             state=participation.dossier.status,
         )
-    trial = participation.trial
+
+
+def _check(trial: Trial, data: ResultInput) -> None:
     if data.score is not None and data.score > trial.max_score:
         raise Invalid(f"score cannot exceed {trial.max_score}", field="score")
-    passed = data.passed
+
+
+def _passed(trial: Trial, data: ResultInput) -> bool:
+    """As given; else from the pass score (passed when the trial has none). Absent: failed."""
     if not data.present:
-        passed = False  # an absent candidate fails the trial
-    elif passed is None:
-        passed = trial.pass_score is None or (data.score or 0) >= trial.pass_score
-    before = participation.result
+        return False
+    if data.passed is not None:
+        return data.passed
+    return trial.pass_score is None or (data.score or 0) >= trial.pass_score
+
+
+def _store(participation: Participation, data: ResultInput, passed: bool, agent: Agent) -> None:
     participation.present = data.present
     participation.score = data.score
     participation.passed = passed
@@ -69,39 +90,46 @@ def record_result(
     participation.result_person_id = acting.person_id
     participation.result_person_name = acting.person_name
     participation.result_service = acting.service
+
+
+def _record_history(
+    session: Session, participation: Participation, before: dict[str, Any] | None, actor: str
+) -> None:
+    """The dossier's history: the result, and the one it corrects if any."""
     history.record(
         session,
-        actor=agent.actor,
+        actor=actor,
         action="result_recorded",
         dossier_id=participation.dossier_id,
         before={"passed": before["passed"], "score": str(before["score"])} if before else None,
         after={
             "participation_id": str(participation.id),
-            "trial_id": str(trial.id),
-            "present": data.present,
-            "passed": passed,
-            "score": str(data.score) if data.score is not None else None,
+            "trial_id": str(participation.trial_id),
+            "present": participation.present,
+            "passed": participation.passed,
+            "score": str(participation.score) if participation.score is not None else None,
         },
     )
-    if data.communicate:
-        queue_message(
-            session,
-            kind="result",
-            idempotency_key=f"result:{participation.id}",
-            candidate=participation.dossier.candidate,
-            context={
-                "candidate_name": participation.dossier.candidate.full_name,
-                "job_title": trial.job.title,
-                "trial_title": trial.title,
-                "passed": passed,
-                "score": str(data.score) if data.communicate_score and data.score else None,
-                "max_score": str(trial.max_score) if data.communicate_score else None,
-            },
-            actor=agent.actor,
-            dossier_id=participation.dossier_id,
-        )
-    session.flush()
-    return participation
+
+
+def _tell_candidate(
+    session: Session, participation: Participation, data: ResultInput, actor: str
+) -> None:
+    """The result email, once per participation (a correction sends no second one)."""
+    trial = participation.trial
+    notify(
+        session,
+        "result",
+        participation.dossier,
+        idempotency_key=f"result:{participation.id}",
+        context={
+            "trial_title": trial.title,
+            "passed": participation.passed,
+            "score": str(data.score) if data.communicate_score and data.score else None,
+            "max_score": str(trial.max_score) if data.communicate_score else None,
+        },
+        actor=actor,
+    )
 
 
 def _started(participation: Participation) -> bool:

@@ -17,19 +17,21 @@ from services.api.trials.schemas import TrialUpdate
 from services.api.trials.service import get_participation, get_trial
 from shared import history
 from shared.models import Participation, Slot, Trial
-from shared.participations import announce, book, release
-from shared.workflow import ParticipationStatus
+from shared.participations import announce, book, move, release
+from shared.workflow import CURRENT_PARTICIPATION_STATES, ParticipationStatus, TrialStatus
 
 P = ParticipationStatus
 # Participations whose calendar the candidate still holds: they hear of every change.
-CURRENT = frozenset({P.INVITED, P.ACCEPTED})
 
 
 def _active(session: Session, trial: Trial) -> list[Participation]:
     return list(
         session.scalars(
             select(Participation)
-            .where(Participation.trial_id == trial.id, Participation.status.in_(CURRENT))
+            .where(
+                Participation.trial_id == trial.id,
+                Participation.status.in_(CURRENT_PARTICIPATION_STATES),
+            )
             .order_by(Participation.created_at, Participation.id)
             .with_for_update(of=Participation)
         )
@@ -37,7 +39,7 @@ def _active(session: Session, trial: Trial) -> list[Participation]:
 
 
 def _require_planned(trial: Trial) -> None:
-    if trial.status != "planned":
+    if trial.status != TrialStatus.PLANNED:
         raise Conflict(f"trial is {trial.status}", state=trial.status)
 
 
@@ -129,7 +131,7 @@ def postpone_participation(
     """Move one candidate to a new time (fixed-time trial) or another slot; only they hear of it."""
     participation = get_participation(session=session, participation_id=participation_id)
     _require_planned(participation.trial)
-    if participation.status not in CURRENT:
+    if participation.status not in CURRENT_PARTICIPATION_STATES:
         raise Conflict(f"participation is {participation.status}", state=participation.status)
     previous = participation.starts_at
     if slot_id is not None:
@@ -153,7 +155,7 @@ def cancel_trial(*, session: Session, trial_id: uuid.UUID, reason: str | None, a
     """Cancel the trial: everyone invited gets METHOD:CANCEL."""
     trial = get_trial(session=session, trial_id=trial_id, for_update=True)
     _require_planned(trial)
-    trial.status = "cancelled"
+    trial.status = TrialStatus.CANCELLED
     trial.cancel_reason = reason
     for participation in _active(session, trial):
         _cancel(session, participation, reason, actor)
@@ -166,7 +168,7 @@ def cancel_participation(
 ) -> Participation:
     """Cancel one candidate's participation: they get METHOD:CANCEL."""
     participation = get_participation(session=session, participation_id=participation_id)
-    if participation.status not in CURRENT:
+    if participation.status not in CURRENT_PARTICIPATION_STATES:
         raise Conflict(f"participation is {participation.status}", state=participation.status)
     _cancel(session, participation, reason, actor)
     session.flush()
@@ -174,8 +176,8 @@ def cancel_participation(
 
 
 def _cancel(session: Session, participation: Participation, reason: str | None, actor: str) -> None:
+    move(participation, "cancel")
     release(session=session, participation=participation)
-    participation.status = P.CANCELLED
     announce(session, participation, "cancel", reason=reason)
     _record(
         session, participation, "participation_cancelled", participation.starts_at, actor, reason
@@ -185,7 +187,7 @@ def _cancel(session: Session, participation: Participation, reason: str | None, 
 def update_trial(*, session: Session, trial_id: uuid.UUID, data: TrialUpdate, actor: str) -> Trial:
     """Change what candidates were told; each current invitation gets an update (SEQUENCE+1)."""
     trial = get_trial(session=session, trial_id=trial_id, for_update=True)
-    if trial.status != "planned":
+    if trial.status != TrialStatus.PLANNED:
         raise Conflict(f"trial is {trial.status}", state=trial.status)
     fields = data.model_dump(exclude_unset=True, exclude={"reason"})
     before = {field: getattr(trial, field) for field in fields}
@@ -196,7 +198,10 @@ def update_trial(*, session: Session, trial_id: uuid.UUID, data: TrialUpdate, ac
         return trial
     for participation in session.scalars(
         select(Participation)
-        .where(Participation.trial_id == trial.id, Participation.status.in_(CURRENT))
+        .where(
+            Participation.trial_id == trial.id,
+            Participation.status.in_(CURRENT_PARTICIPATION_STATES),
+        )
         .with_for_update(of=Participation)
     ):
         if participation.starts_at is not None:  # its time stays: say what changed

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from services.api import visibility
 from services.api.deps import HR, DossierReader, Reader, SessionDep
+from services.api.idempotency import Idempotent
 from services.api.trials import changes, service
 from services.api.trials.schemas import (
     Cancellation,
@@ -24,7 +25,9 @@ router = APIRouter(tags=["trials"])
 ParticipationState = Literal["invited", "accepted", "declined", "expired", "cancelled"]
 
 
-@router.post("/jobs/{job_id}/trials", status_code=201, response_model=TrialOut)
+@router.post(
+    "/jobs/{job_id}/trials", status_code=201, response_model=TrialOut, dependencies=[Idempotent]
+)
 def plan_trial(job_id: uuid.UUID, data: TrialCreate, session: SessionDep, _: HR) -> object:
     return service.plan_trial(session=session, job_id=job_id, data=data)
 
@@ -40,7 +43,7 @@ def get_trial(trial_id: uuid.UUID, session: SessionDep, agent: DossierReader) ->
     return service.get_trial(session=session, trial_id=trial_id, agent=agent)
 
 
-@router.put("/trials/{trial_id}/examiners", response_model=TrialOut)
+@router.put("/trials/{trial_id}/examiners", response_model=TrialOut, dependencies=[Idempotent])
 def assign_examiners(
     trial_id: uuid.UUID, data: ExaminerAssignment, session: SessionDep, _: HR
 ) -> object:
@@ -49,7 +52,12 @@ def assign_examiners(
     )
 
 
-@router.post("/trials/{trial_id}/invitations", status_code=201, response_model=InvitationsOut)
+@router.post(
+    "/trials/{trial_id}/invitations",
+    status_code=201,
+    response_model=InvitationsOut,
+    dependencies=[Idempotent],
+)
 def invite(
     trial_id: uuid.UUID, request: InvitationRequest, session: SessionDep, agent: HR
 ) -> object:
@@ -79,12 +87,12 @@ def list_slots(trial_id: uuid.UUID, session: SessionDep, _: Reader) -> object:
     return {"items": service.list_slots(session=session, trial_id=trial_id)}
 
 
-@router.patch("/trials/{trial_id}", response_model=TrialOut)
+@router.patch("/trials/{trial_id}", response_model=TrialOut, dependencies=[Idempotent])
 def update_trial(trial_id: uuid.UUID, data: TrialUpdate, session: SessionDep, agent: HR) -> object:
     return changes.update_trial(session=session, trial_id=trial_id, data=data, actor=agent.actor)
 
 
-@router.post("/trials/{trial_id}/postpone", response_model=TrialOut)
+@router.post("/trials/{trial_id}/postpone", response_model=TrialOut, dependencies=[Idempotent])
 def postpone_trial(
     trial_id: uuid.UUID, data: TrialPostponement, session: SessionDep, agent: HR
 ) -> object:
@@ -97,14 +105,18 @@ def postpone_trial(
     )
 
 
-@router.post("/trials/{trial_id}/cancel", response_model=TrialOut)
+@router.post("/trials/{trial_id}/cancel", response_model=TrialOut, dependencies=[Idempotent])
 def cancel_trial(trial_id: uuid.UUID, data: Cancellation, session: SessionDep, agent: HR) -> object:
     return changes.cancel_trial(
         session=session, trial_id=trial_id, reason=data.reason, actor=agent.actor
     )
 
 
-@router.post("/participations/{participation_id}/postpone", response_model=ParticipationOut)
+@router.post(
+    "/participations/{participation_id}/postpone",
+    response_model=ParticipationOut,
+    dependencies=[Idempotent],
+)
 def postpone_participation(
     participation_id: uuid.UUID, data: ParticipationPostponement, session: SessionDep, agent: HR
 ) -> object:
@@ -118,7 +130,11 @@ def postpone_participation(
     )
 
 
-@router.post("/participations/{participation_id}/cancel", response_model=ParticipationOut)
+@router.post(
+    "/participations/{participation_id}/cancel",
+    response_model=ParticipationOut,
+    dependencies=[Idempotent],
+)
 def cancel_participation(
     participation_id: uuid.UUID, data: Cancellation, session: SessionDep, agent: HR
 ) -> object:

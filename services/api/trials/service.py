@@ -25,7 +25,12 @@ from shared.models import (
 )
 from shared.participations import send_calendar
 from shared.tasks import CalendarChange
-from shared.workflow import INVITABLE_DOSSIER_STATES, ApplicationStatus, ParticipationStatus
+from shared.workflow import (
+    INVITABLE_DOSSIER_STATES,
+    ApplicationStatus,
+    ParticipationStatus,
+    TrialStatus,
+)
 
 
 def get_trial(
@@ -191,7 +196,7 @@ def invite(
 
     Rows are inserted in bulk: inviting every eligible dossier of a job can mean thousands."""
     trial = get_trial(session=session, trial_id=trial_id)
-    if trial.status != "planned":
+    if trial.status != TrialStatus.PLANNED:
         raise Conflict(f"trial is {trial.status}: it cannot invite", state=trial.status)
     dossier_ids = _dossiers_to_invite(session, trial, request)
     already = set(
