@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from services.scheduler.invitations import answer_links, link_for, trial_context, trial_event
-from shared import history, links, offers
+from shared import history, links, loading, offers
 from shared.calendar import build_cancel
 from shared.messages import queue_message
 from shared.models import Dossier, Message, Participation, Trial, utcnow
@@ -42,6 +42,11 @@ def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Partic
             column.is_not(None),
             column > after,
             column <= before,
+        )
+        .options(
+            contains_eager(Participation.trial).joinedload(Trial.job),
+            joinedload(Participation.dossier).joinedload(Dossier.candidate),
+            joinedload(Participation.slot),
         )
         .order_by(column, Participation.id)
         .limit(BATCH)
@@ -217,6 +222,7 @@ def expire_offers(*, publish: Publish) -> int:
                     Dossier.offer_expires_at.is_not(None),
                     Dossier.offer_expires_at <= utcnow(),
                 )
+                .options(*loading.DOSSIER)
                 .limit(BATCH)
                 .with_for_update(skip_locked=True, of=Dossier)
             )

@@ -9,13 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from shared import links
+from shared import links, loading
 from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.emails.calendar_text import LinkKind, event_description
 from shared.messages import Email, queue_messages
-from shared.models import Dossier, Message, Participation, Trial, utcnow
+from shared.models import Message, Participation, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.settings import get_settings
 from shared.tasks import CalendarChange, SendCalendars
@@ -130,10 +129,7 @@ def send_calendars(
             for p in session.scalars(
                 select(Participation)
                 .where(Participation.id.in_(ids))
-                .options(
-                    joinedload(Participation.trial).joinedload(Trial.job),
-                    joinedload(Participation.dossier).joinedload(Dossier.candidate),
-                )
+                .options(*loading.PARTICIPATION)
             )
         }
         current = []

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.application import Application
-from shared.models.base import Base, Timestamped
+from shared.models.base import RAISE, Base, Timestamped
 from shared.models.candidate import Candidate
 from shared.models.job import Job
 
@@ -37,9 +37,9 @@ class Dossier(Timestamped, Base):
     left_on: Mapped[date | None]
     left_reason: Mapped[str | None] = mapped_column(Text)
 
-    application: Mapped[Application] = relationship(back_populates="dossier")
-    candidate: Mapped[Candidate] = relationship(lazy="joined")
-    job: Mapped[Job] = relationship(lazy="joined")
+    application: Mapped[Application] = relationship(back_populates="dossier", lazy=RAISE)
+    candidate: Mapped[Candidate] = relationship(lazy=RAISE)
+    job: Mapped[Job] = relationship(lazy=RAISE)
     participations: Mapped[list["Participation"]] = relationship(
-        back_populates="dossier", lazy="selectin", order_by="Participation.starts_at"
+        back_populates="dossier", lazy=RAISE, order_by="Participation.starts_at"
     )

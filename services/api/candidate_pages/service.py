@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
-from shared import history, links
+from shared import history, links, loading
 from shared.emails.render import written_datetime
 from shared.models import Application, Candidate, CandidateToken, Job, utcnow
 from shared.settings import get_settings
@@ -83,7 +83,7 @@ def _language(session: Session, token: CandidateToken) -> str:
 
 
 def _application(session: Session, token: CandidateToken) -> Application:
-    application = session.get(Application, token.application_id)
+    application = session.get(Application, token.application_id, options=loading.APPLICATION)
     assert application is not None
     return application
 

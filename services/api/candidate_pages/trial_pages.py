@@ -3,13 +3,13 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import answers, history
+from shared import answers, history, loading
 from shared.answers import Answer, Result
 from shared.emails.render import written_datetime
-from shared.models import CandidateToken, Participation, Trial, utcnow
+from shared.models import CandidateToken, Participation, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
 from shared.workflow import ParticipationStatus
 
@@ -26,7 +26,7 @@ def _participation(session: Session, token: CandidateToken, lock: bool) -> Parti
         Participation,
         token.participation_id,
         with_for_update={"of": Participation} if lock else None,
-        options=[joinedload(Participation.trial).lazyload(Trial.examiner_links)],
+        options=loading.PARTICIPATION,
     )
     assert participation is not None
     return participation

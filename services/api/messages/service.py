@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.errors import Conflict, NotFound
 from shared import messages as emails
@@ -39,7 +39,14 @@ def write_to_candidates(
     """One message per selected dossier's candidate, written or from a template; `batch` makes
     a repeated request a no-op."""
     wanted = list(dict.fromkeys(dossier_ids))
-    found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
+    found = {
+        d.id: d
+        for d in session.scalars(
+            select(Dossier)
+            .where(Dossier.id.in_(wanted))
+            .options(joinedload(Dossier.candidate), joinedload(Dossier.job))
+        )
+    }
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)
