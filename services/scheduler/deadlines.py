@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from services.scheduler.invitations import answer_links, link_for, trial_context, trial_event
@@ -112,6 +112,21 @@ def invited_well_before(invited_at: datetime, reminder_at: datetime, lead: timed
     return invited_at <= reminder_at - min(lead, MOST_FRESH)
 
 
+def _longest_leads(session: Session) -> tuple[timedelta, timedelta]:
+    """How long before its deadline, and before its trial, the earliest reminder of any planned
+    trial goes out: no reminder is due for a time further away than that, so the sweep never
+    reads those rows (100,000 open invitations a month away cost a tick nothing)."""
+    response, trial = session.execute(
+        select(func.max(Trial.response_reminder_hours), func.max(Trial.trial_reminder_hours)).where(
+            Trial.status == "planned"
+        )
+    ).one()
+    return (
+        min(HORIZON, timedelta(hours=response or 0)),
+        min(HORIZON, timedelta(hours=trial or 0)),
+    )
+
+
 def send_reminders(*, publish: Publish) -> int:
     """Remind unanswered invitations before their deadline, and attendees before the trial;
     returns how many reminders were queued."""
@@ -119,8 +134,9 @@ def send_reminders(*, publish: Publish) -> int:
     sent = 0
     tokens: list[dict[str, Any]] = []
     with unit_of_work(publish) as session:
+        response_lead, trial_lead = _longest_leads(session)
         for participation in _every_due(
-            session, P.INVITED, Participation.response_deadline, now + HORIZON, now
+            session, P.INVITED, Participation.response_deadline, now + response_lead, now
         ):
             assert participation.response_deadline is not None
             hours = timedelta(hours=participation.trial.response_reminder_hours)
@@ -140,7 +156,7 @@ def send_reminders(*, publish: Publish) -> int:
                 context.update(answer_links(tokens, participation))
             sent += _remind(session, participation, "response_reminder", context)
         for participation in _every_due(
-            session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now
+            session, P.ACCEPTED, Participation.starts_at, now + trial_lead, now
         ):
             assert participation.starts_at is not None
             hours = timedelta(hours=participation.trial.trial_reminder_hours)

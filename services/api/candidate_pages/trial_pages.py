@@ -3,13 +3,13 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import answers, history, loading
+from shared import answers, history
 from shared.answers import Answer, Result
 from shared.emails.render import written_datetime
-from shared.models import CandidateToken, Participation, utcnow
+from shared.models import CandidateToken, Dossier, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots
 from shared.workflow import ParticipationStatus
 
@@ -21,15 +21,24 @@ def _when(participation: Participation, moment: datetime, language: str) -> str:
 
 
 def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
-    """The link's participation, with its trial and job (what every page shows)."""
+    """The link's participation, with its trial and job (what every page shows); a page that
+    names the candidate loads them (`_candidate_name`): a booking, the hot path, does not."""
     participation = session.get(
         Participation,
         token.participation_id,
         with_for_update={"of": Participation} if lock else None,
-        options=loading.PARTICIPATION,
+        options=[joinedload(Participation.trial).joinedload(Trial.job)],
     )
     assert participation is not None
     return participation
+
+
+def _candidate_name(session: Session, participation: Participation) -> str:
+    dossier = session.get(
+        Dossier, participation.dossier_id, options=[joinedload(Dossier.candidate)]
+    )
+    assert dossier is not None
+    return dossier.candidate.full_name
 
 
 def _state_page(participation: Participation, language: str, status: int = 200) -> Page:
@@ -65,7 +74,7 @@ def show(session: Session, token: CandidateToken, answer: str | None, language: 
         "answer_invitation.html.j2",
         {
             "title": _("Your invitation"),
-            "candidate_name": participation.dossier.candidate.full_name,
+            "candidate_name": _candidate_name(session, participation),
             "trial_title": trial.title,
             "job_title": trial.job.title,
             "when": _when(participation, participation.starts_at, language),
@@ -96,7 +105,7 @@ def _booking_page(
         "book_slot.html.j2",
         {
             "title": _("Choose your time"),
-            "candidate_name": participation.dossier.candidate.full_name,
+            "candidate_name": _candidate_name(session, participation),
             "trial_title": trial.title,
             "job_title": trial.job.title,
             "slots": slots,
