@@ -52,10 +52,10 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --project=recrue .
 	$(BIN)/pybabel update -i var/messages.pot -d shared/emails/locale -D messages
 
+# Every goal of bench/README.md measured, one table printed and bench/results.json written.
+# BENCH_QUICK=1: small sizes (tests/test_bench.py runs it so).
 bench: $(STAMP)
-	$(BIN)/python -m bench.decision_latency $(BENCH_ARGS)
-	$(BIN)/python -m bench.cv_bank_lists
-	$(BIN)/python -m bench.trial_invitations
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var

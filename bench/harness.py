@@ -4,6 +4,7 @@ import os
 import resource
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,3 +75,42 @@ def _cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class PeakMemory:
+    """Samples the resident memory of some of the stack's processes (each parent and each of its
+    worker children on its own) in a thread, while a `with` block runs; `peak_mb` is the
+    largest one seen."""
+
+    def __init__(self, stack: Stack, *names: str, every: float = 0.1) -> None:
+        self.pids = [stack.processes[name].pid for name in names]
+        self.every = every
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            for pid in [*self.pids, *(c for p in self.pids for c in _children(p))]:
+                self.peak_mb = max(self.peak_mb, _rss_mb(pid))
+            if self._stop.wait(self.every):
+                return
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -9,9 +9,13 @@ with an aiosmtpd server in this process, seeds --candidates open dossiers for on
      size over one connection to the same server, once after each of the two (their mean;
      goal: the stack at >= 1.0x its rate);
   4. a slot trial of --slots slots (capacity 5) invites --bookers candidates, who all book at
-     once: p50/p99 of the booking requests, and 0 double bookings.
+     once: their p99 against that of as many GET /healthz at once (the floor), the API's CPU
+     per booking, and 0 double bookings;
+  5. another slot trial, booked by open-loop arrivals at --rate a second for --seconds: p99.
+While the invitations go out, the largest notifier or scheduler process's memory is sampled.
 
 Usage: python -m bench.trial_invitations [--candidates 2000] [--bookers 500] [--slots 100]
+       [--rate 100] [--seconds 30]
 """
 
 import argparse
@@ -21,13 +25,15 @@ import re
 import statistics
 import time
 import uuid
+from datetime import date, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlencode, urlsplit
 
 import aiosmtplib
 import httpx
 
-from bench.harness import Run, cpu_seconds, running_stack
+from bench.harness import PeakMemory, Run, cpu_seconds, running_stack
+from bench.table import Row, quick, report, row
 from tests.builders import seed_dossiers
 from tests.mailbox import SmtpServer
 
@@ -59,13 +65,9 @@ def wait_count(smtp: SmtpServer, count: int, timeout: float) -> tuple[float, flo
     return min(m.at for m in received), max(m.at for m in received)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidates", type=int, default=2000)
-    parser.add_argument("--bookers", type=int, default=500)
-    parser.add_argument("--slots", type=int, default=100)
-    args = parser.parse_args()
-
+def measure(
+    candidates: int, bookers: int, slots: int, sustained_rate: float, seconds: float
+) -> list[Row]:
     report: dict[str, str] = {}
     with running_stack(OUTBOX_RELAY_SECONDS="5") as run:
         stack, smtp, url = run.stack, run.smtp, run.database_url
@@ -73,7 +75,7 @@ def main() -> None:
         job = http.post(
             "/api/v1/jobs", json={"title": "Bench", "reference": "BENCH-T", "year": 2027}
         ).json()
-        seed(uuid.UUID(job["id"]), args.candidates)
+        seed(uuid.UUID(job["id"]), candidates)
         trial = http.post(
             f"/api/v1/jobs/{job['id']}/trials",
             json={
@@ -89,17 +91,18 @@ def main() -> None:
         smtp.mailbox.clear()
         before = cpu_seconds(stack)
         started = time.time()
-        http.post(
-            f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
-        ).raise_for_status()
-        answered_seconds = time.time() - started
-        first, last = wait_count(smtp, args.candidates, timeout=900)
+        with PeakMemory(stack, "notifier", "scheduler") as memory:
+            http.post(
+                f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
+            ).raise_for_status()
+            answered_seconds = time.time() - started
+            first, last = wait_count(smtp, candidates, timeout=900)
         invite_seconds, first_seconds = last - started, first - started
         after = cpu_seconds(stack)
         sample = smtp.mailbox.messages[0].message.as_bytes()
         # The loop runs between the two measurements and after them: the machine's speed drifts
         # within a run, and the baseline is their mean.
-        loops = [bare_loop(smtp.port, sample, args.candidates)]
+        loops = [bare_loop(smtp.port, sample, candidates)]
 
         smtp.mailbox.clear()
         started = time.time()
@@ -107,31 +110,50 @@ def main() -> None:
             f"/api/v1/trials/{trial['id']}/postpone",
             json={"starts_at": "2027-03-29T10:00:00+02:00"},
         ).raise_for_status()
-        postpone_seconds = wait_count(smtp, args.candidates, timeout=900)[1] - started
-        loops.append(bare_loop(smtp.port, sample, args.candidates))
+        postpone_seconds = wait_count(smtp, candidates, timeout=900)[1] - started
+        loops.append(bare_loop(smtp.port, sample, candidates))
         loop_seconds = statistics.mean(loops)
 
-        n = args.candidates
-        for name, seconds in (("invitation", invite_seconds), ("postponement", postpone_seconds)):
-            ratio = loop_seconds / seconds
-            report[f"{n} {name}s, API call to last email accepted"] = (
-                f"{seconds:.1f} s ({n / seconds:.0f}/s, {ratio:.2f}x the bare loop)"
-            )
+        n = candidates
         report["  the API answered the invitation request after"] = f"{answered_seconds:.1f} s"
         report["  first invitation accepted after"] = f"{first_seconds:.1f} s"
         report[f"baseline: bare aiosmtplib loop, {n} messages of {len(sample)} bytes"] = (
-            f"{loop_seconds:.1f} s ({n / loop_seconds:.0f}/s; "
-            f"{' and '.join(f'{s:.1f}' for s in loops)} s)"
+            f"{loop_seconds:.1f} s ({' and '.join(f'{s:.1f}' for s in loops)} s)"
         )
         for name in after:  # where the invitations' time went
             spent = after[name] - before[name]
             report[f"  CPU of the invitations: {name}"] = (
                 f"{spent:.1f} s ({spent / n * 1000:.1f} ms per message)"
             )
-        report.update(bookings(run, http, args.bookers, args.slots))
+        burst = bookings(run, http, bookers, slots)
+        sustained = sustained_bookings(run, http, sustained_rate, seconds)
     print(f"database {url.split('://')[0]}, broker {os.environ.get('BROKER_URL') or 'filesystem'}")
     for name, value in report.items():
         print(f"  {name:<62} {value}")
+    return [
+        row(
+            "invitations_2000_vs_bare_loop",
+            n / invite_seconds,
+            "emails/s",
+            ">= 1.0x",
+            n / loop_seconds,
+        ),
+        row("postponement_2000_vs_invitations", postpone_seconds, "s", "<= 1.2x", invite_seconds),
+        row("worker_rss_mb", memory.peak_mb, "MB", "<= 150"),
+        *burst,
+        sustained,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=100 if quick() else 2000)
+    parser.add_argument("--bookers", type=int, default=50 if quick() else 500)
+    parser.add_argument("--slots", type=int, default=10 if quick() else 100)
+    parser.add_argument("--rate", type=float, default=20 if quick() else 100, help="bookings/s")
+    parser.add_argument("--seconds", type=float, default=2 if quick() else 30)
+    args = parser.parse_args()
+    report(measure(args.candidates, args.bookers, args.slots, args.rate, args.seconds))
 
 
 def _link(message: EmailMessage) -> str:
@@ -180,42 +202,58 @@ async def _all_at_once(
     return list(await asyncio.gather(*waiting))
 
 
-def _percentiles(answers: list[tuple[int, float]]) -> str:
+def _p99(answers: list[tuple[int, float]]) -> float:
+    """The 99th percentile latency, in ms."""
     latencies = sorted(seconds for _, seconds in answers)
-    return (
-        f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.0f} ms"
-    )
+    return latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
 
 
-def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> dict[str, str]:
-    """`bookers` candidates book at once on `slots` slots of 5 seats."""
-    stack, smtp = run.stack, run.smtp
+def _slot_trial(
+    run: Run, http: httpx.Client, reference: str, bookers: int, slots: int, capacity: int
+) -> tuple[str, list[str], list[str]]:
+    """A slot trial of `slots` slots of `capacity` seats, with `bookers` candidates invited:
+    its id, its slots' ids and each candidate's booking link (from the invitation email)."""
     job = http.post(
-        "/api/v1/jobs", json={"title": "Oral", "reference": "BENCH-O", "year": 2027}
+        "/api/v1/jobs", json={"title": "Oral", "reference": reference, "year": 2027}
     ).json()
     seed(uuid.UUID(job["id"]), bookers)
-    days = range(1, (slots + 19) // 20 + 1)  # 08:00-18:00 holds 20 slots of 30 minutes
-    windows = [
-        {"start": f"2027-06-{day:02d}T08:00:00+02:00", "end": f"2027-06-{day:02d}T18:00:00+02:00"}
-        for day in days
-    ]
+    first_day = date(2027, 6, 1)
+    days = [first_day + timedelta(days=n) for n in range((slots + 19) // 20)]  # 20 slots a day
+    windows = [{"start": f"{day}T08:00:00+02:00", "end": f"{day}T18:00:00+02:00"} for day in days]
     trial = http.post(
         f"/api/v1/jobs/{job['id']}/trials",
         json={
             "kind": "oral",
             "title": "Oral",
-            "booking": {"slot_minutes": 30, "capacity": 5, "windows": windows},
+            "booking": {"slot_minutes": 30, "capacity": capacity, "windows": windows},
         },
     ).json()
-    slot_ids = [s["id"] for s in http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]][
-        :slots
-    ]
-    smtp.mailbox.clear()
+    listed = http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]
+    slot_ids = [s["id"] for s in listed][:slots]
+    run.smtp.mailbox.clear()
     http.post(
         f"/api/v1/trials/{trial['id']}/invitations", json={"all_eligible": True}
     ).raise_for_status()
-    links = [_link(m.message) for m in smtp.mailbox.wait_for(bookers, timeout=900)]
+    links = [_link(m.message) for m in run.smtp.mailbox.wait_for(bookers, timeout=900)]
+    return trial["id"], slot_ids, links
+
+
+def _double_bookings(http: httpx.Client, trial_id: str) -> int:
+    """Seats taken beyond a slot's capacity, plus any difference between the seats counted
+    taken and the participations accepted."""
+    after = http.get(f"/api/v1/trials/{trial_id}/slots").json()["items"]
+    accepted = sum(
+        p["status"] == "accepted"
+        for p in http.get(f"/api/v1/trials/{trial_id}/participations").json()["items"]
+    )
+    over = sum(max(0, s["booked"] - s["capacity"]) for s in after)
+    return over + abs(sum(s["booked"] for s in after) - accepted)
+
+
+def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> list[Row]:
+    """`bookers` candidates book at once on `slots` slots of 5 seats."""
+    stack = run.stack
+    trial_id, slot_ids, links = _slot_trial(run, http, "BENCH-O", bookers, slots, 5)
     forms = [
         {"action": "book_slot", "slot_id": slot_ids[n % len(slot_ids)]} for n in range(bookers)
     ]
@@ -225,24 +263,40 @@ def bookings(run: Run, http: httpx.Client, bookers: int, slots: int) -> dict[str
     answers = asyncio.run(_all_at_once(links, forms))
     api_cpu = cpu_seconds(stack)["api"] - before["api"]
     codes = [status for status, _ in answers]
-    after = http.get(f"/api/v1/trials/{trial['id']}/slots").json()["items"]
-    accepted = sum(
-        p["status"] == "accepted"
-        for p in http.get(f"/api/v1/trials/{trial['id']}/participations").json()["items"]
+    print(
+        f"  {bookers} bookings at once on {len(slot_ids)} slots of 5: {codes.count(200)} booked,"
+        f" {codes.count(409)} refused; p99 {_p99(answers):.0f} ms, floor p99 {_p99(floor):.0f} ms"
     )
-    over = sum(s["booked"] > s["capacity"] for s in after)
-    return {
-        f"{bookers} concurrent bookings on {len(slot_ids)} slots of 5": (
-            f"{_percentiles(answers)}, {codes.count(200)} booked, {codes.count(409)} refused"
-        ),
-        f"  baseline: {bookers} GET /healthz at once, same client and server": (
-            f"{_percentiles(floor)}, {[s for s, _ in floor].count(200)} answered 200"
-        ),
-        "  CPU of the api process per booking": f"{api_cpu / bookers * 1000:.1f} ms",
-        "double bookings (seats taken beyond capacity / booked != accepted)": (
-            f"{over} / {sum(s['booked'] for s in after) - accepted}"
-        ),
-    }
+    return [
+        row("bookings_500_p99_vs_noop_p99", _p99(answers), "ms", "<= 3x", _p99(floor)),
+        row("booking_api_cpu_ms", api_cpu / bookers * 1000, "ms", "<= 4"),
+        row("double_bookings", _double_bookings(http, trial_id), "seats", "== 0"),
+    ]
+
+
+def sustained_bookings(run: Run, http: httpx.Client, rate: float, seconds: float) -> Row:
+    """Open-loop arrivals: a booking every 1/rate s for `seconds`, whatever the answers; each
+    latency counts from its planned start (a late start is the server's delay too)."""
+    count = int(rate * seconds)
+    trial_id, slot_ids, links = _slot_trial(run, http, "BENCH-S", count, (count + 19) // 20, 20)
+
+    async def arrive() -> list[tuple[int, float]]:
+        begin = time.perf_counter() + 0.1
+
+        async def one(n: int) -> tuple[int, float]:
+            planned = begin + n / rate
+            await asyncio.sleep(planned - time.perf_counter())
+            form = {"action": "book_slot", "slot_id": slot_ids[n % len(slot_ids)]}
+            status = await _request(links[n], form)
+            return status, time.perf_counter() - planned
+
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    answers = asyncio.run(arrive())
+    refused = [status for status, _ in answers if status != 200]
+    if refused or _double_bookings(http, trial_id):
+        raise AssertionError(f"sustained bookings: {len(refused)} not booked: {refused[:5]}")
+    return row("bookings_sustained_100_per_s_p99_ms", _p99(answers), "ms", "<= 200")
 
 
 if __name__ == "__main__":

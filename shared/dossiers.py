@@ -3,7 +3,7 @@
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from shared import history, participations
 from shared.models import Dossier, Participation, Trial, utcnow
@@ -55,6 +55,7 @@ def end_participations(session: Session, dossier: Dossier, ending: str, *, actor
             Participation.result_recorded_at.is_(None),
             Trial.status == TrialStatus.PLANNED,
         )
+        .options(contains_eager(Participation.trial))
         .with_for_update(of=Participation)
     ):
         if (participation.starts_at or participation.trial.starts_at) <= now:

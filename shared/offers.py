@@ -7,7 +7,7 @@ past its deadline counts as declined).
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shared import dossiers, history, links
 from shared.messages import notify
@@ -52,6 +52,7 @@ def next_of_reserve(session: Session, job: Job, *, actor: str, after: Dossier) -
     nxt = session.scalars(
         select(Dossier)
         .where(Dossier.job_id == job.id, Dossier.status == D.RESERVE)
+        .options(selectinload(Dossier.candidate), selectinload(Dossier.job))
         .order_by(Dossier.reserve_rank, Dossier.applied_at)
         .limit(1)
         .with_for_update(of=Dossier)

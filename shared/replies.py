@@ -39,12 +39,12 @@ from typing import Any
 import icalendar
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from shared import answers, history
+from shared import answers, history, loading
 from shared.answers import Answer, Result
 from shared.db import session_scope
-from shared.models import CalendarReplyCount, Dossier, HistoryEntry, Participation
+from shared.models import CalendarReplyCount, HistoryEntry, Participation
 from shared.outbox import Publish, unit_of_work
 from shared.workflow import TrialStatus
 
@@ -289,7 +289,7 @@ def _apply(reply: Reply, publish: Publish) -> Outcome:
         participation = session.scalars(
             select(Participation)
             .where(Participation.id == participation_id)
-            .options(joinedload(Participation.dossier).joinedload(Dossier.candidate))
+            .options(*loading.PARTICIPATION)
         ).one()
         candidate = participation.dossier.candidate.email.strip().lower()
         if reply.attendee != candidate:

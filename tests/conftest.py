@@ -117,6 +117,24 @@ def client() -> Iterator[Any]:
 
 
 @pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent by this process (and so by the in-process API) during the test:
+    clear it, make a request, count."""
+    from sqlalchemy import event
+
+    from shared.db import get_engine
+
+    sent: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(get_engine(), "before_cursor_execute", record)
+    yield sent
+    event.remove(get_engine(), "before_cursor_execute", record)
+
+
+@pytest.fixture
 def api_key() -> Any:
     """Make an API key of a role; returns the Authorization headers for it. An examiner's key
     is a person's own: the person is made too, named after the key (as migration 0009 did),

@@ -66,11 +66,11 @@ class Stack:
         return {"Authorization": f"Bearer {result.stdout.strip()}"}
 
 
-def wait_until_healthy(url: str, stack: Stack, timeout: float = 60) -> None:
+def wait_until_healthy(url: str, stack: Stack, timeout: float = 60, path: str = "/healthz") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)

@@ -1,6 +1,7 @@
 """The sweep that makes applications available again once their unavailability date passed."""
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from shared.availability import end_unavailability
 from shared.db import session_scope
@@ -25,6 +26,7 @@ def sweep_unavailability() -> int:
                 Application.unavailable_until.is_not(None),
                 Application.unavailable_until <= utcnow(),
             )
+            .options(selectinload(Application.dossier))
             .order_by(Application.unavailable_until)
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=Application)

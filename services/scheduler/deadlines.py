@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from services.scheduler.invitations import answer_links, link_for, trial_context
-from shared import history, links, offers
+from shared import history, links, loading, offers
 from shared.calendar import build_cancel
 from shared.messages import notify
 from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
@@ -43,6 +43,11 @@ def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Partic
             column.is_not(None),
             column > after,
             column <= before,
+        )
+        .options(
+            contains_eager(Participation.trial).joinedload(Trial.job),
+            joinedload(Participation.dossier).joinedload(Dossier.candidate),
+            joinedload(Participation.slot),
         )
         .order_by(column, Participation.id)
         .limit(BATCH)
@@ -107,6 +112,21 @@ def invited_well_before(invited_at: datetime, reminder_at: datetime, lead: timed
     return invited_at <= reminder_at - min(lead, MOST_FRESH)
 
 
+def _longest_leads(session: Session) -> tuple[timedelta, timedelta]:
+    """How long before its deadline, and before its trial, the earliest reminder of any planned
+    trial goes out: no reminder is due for a time further away than that, so the sweep never
+    reads those rows (100,000 open invitations a month away cost a tick nothing)."""
+    response, trial = session.execute(
+        select(func.max(Trial.response_reminder_hours), func.max(Trial.trial_reminder_hours)).where(
+            Trial.status == "planned"
+        )
+    ).one()
+    return (
+        min(HORIZON, timedelta(hours=response or 0)),
+        min(HORIZON, timedelta(hours=trial or 0)),
+    )
+
+
 def send_reminders(*, publish: Publish) -> int:
     """Remind unanswered invitations before their deadline, and attendees before the trial;
     returns how many reminders were queued."""
@@ -114,8 +134,9 @@ def send_reminders(*, publish: Publish) -> int:
     sent = 0
     tokens: list[dict[str, Any]] = []
     with unit_of_work(publish) as session:
+        response_lead, trial_lead = _longest_leads(session)
         for participation in _every_due(
-            session, P.INVITED, Participation.response_deadline, now + HORIZON, now
+            session, P.INVITED, Participation.response_deadline, now + response_lead, now
         ):
             assert participation.response_deadline is not None
             hours = timedelta(hours=participation.trial.response_reminder_hours)
@@ -135,7 +156,7 @@ def send_reminders(*, publish: Publish) -> int:
                 context.update(answer_links(tokens, participation))
             sent += _remind(session, participation, "response_reminder", context)
         for participation in _every_due(
-            session, P.ACCEPTED, Participation.starts_at, now + HORIZON, now
+            session, P.ACCEPTED, Participation.starts_at, now + trial_lead, now
         ):
             assert participation.starts_at is not None
             hours = timedelta(hours=participation.trial.trial_reminder_hours)
@@ -217,6 +238,7 @@ def expire_offers(*, publish: Publish) -> int:
                     Dossier.offer_expires_at.is_not(None),
                     Dossier.offer_expires_at <= utcnow(),
                 )
+                .options(*loading.DOSSIER)
                 .limit(BATCH)
                 .with_for_update(skip_locked=True, of=Dossier)
             )

@@ -8,13 +8,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from shared import links
+from shared import links, loading
 from shared.calendar import build_cancel, build_request
 from shared.emails.calendar_text import LinkKind
 from shared.messages import Email, queue_messages
-from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
+from shared.models import LinkPurpose, Message, Participation, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.tasks import CalendarChange, SendCalendars
 from shared.trial_events import trial_event
@@ -89,10 +88,7 @@ def send_calendars(
             for p in session.scalars(
                 select(Participation)
                 .where(Participation.id.in_(ids))
-                .options(
-                    joinedload(Participation.trial).joinedload(Trial.job),
-                    joinedload(Participation.dossier).joinedload(Dossier.candidate),
-                )
+                .options(*loading.PARTICIPATION)
             )
         }
         current = []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.models.base import Base, StrEnumColumn, Timestamped, utcnow
+from shared.models.base import RAISE, Base, StrEnumColumn, Timestamped, utcnow
 from shared.models.candidate import Candidate
 from shared.models.job import Job
 from shared.workflow import ApplicationKind, ApplicationStatus
@@ -53,10 +53,10 @@ class Application(Timestamped, Base):
         ForeignKey("applications.id")
     )
 
-    candidate: Mapped[Candidate] = relationship(lazy="joined")
-    cv_file: Mapped["StoredFile | None"] = relationship(foreign_keys=[cv_file_id])
-    job: Mapped[Job | None] = relationship(lazy="joined")
-    dossier: Mapped["Dossier | None"] = relationship(back_populates="application", lazy="selectin")
+    candidate: Mapped[Candidate] = relationship(lazy=RAISE)
+    cv_file: Mapped["StoredFile | None"] = relationship(foreign_keys=[cv_file_id], lazy=RAISE)
+    job: Mapped[Job | None] = relationship(lazy=RAISE)
+    dossier: Mapped["Dossier | None"] = relationship(back_populates="application", lazy=RAISE)
 
     @property
     def dossier_id(self) -> uuid.UUID | None:

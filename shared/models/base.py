@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, Uuid
 from sqlalchemy.engine import Dialect
@@ -18,6 +18,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Every relationship: a query says what it loads (selectinload, joinedload, contains_eager);
+# reaching one it did not load raises instead of emitting a query per row. Objects already in
+# the session (a many-to-one by its key) are still given without SQL.
+RAISE: Final = "raise_on_sql"
 
 
 def utcnow() -> datetime:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.models.application import Application
-from shared.models.base import Base, StrEnumColumn, Timestamped
+from shared.models.base import RAISE, Base, StrEnumColumn, Timestamped
 from shared.models.candidate import Candidate
 from shared.models.job import Job
 from shared.workflow import DossierStatus
@@ -45,9 +45,9 @@ class Dossier(Timestamped, Base):
     # The recruit's dossier, kept for the personnel file when its job's retention ended.
     personnel_file_since: Mapped[datetime | None]
 
-    application: Mapped[Application] = relationship(back_populates="dossier")
-    candidate: Mapped[Candidate] = relationship(lazy="joined")
-    job: Mapped[Job] = relationship(lazy="joined")
+    application: Mapped[Application] = relationship(back_populates="dossier", lazy=RAISE)
+    candidate: Mapped[Candidate] = relationship(lazy=RAISE)
+    job: Mapped[Job] = relationship(lazy=RAISE)
     participations: Mapped[list["Participation"]] = relationship(
-        back_populates="dossier", lazy="selectin", order_by="Participation.starts_at"
+        back_populates="dossier", lazy=RAISE, order_by="Participation.starts_at"
     )

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.models.base import Base, StrEnumColumn, Timestamped
+from shared.models.base import RAISE, Base, StrEnumColumn, Timestamped
 from shared.models.dossier import Dossier
 from shared.models.examiner import TrialExaminer
 from shared.models.job import Job
@@ -43,9 +43,9 @@ class Trial(Timestamped, Base):
     response_reminder_hours: Mapped[int] = mapped_column(default=48)
     trial_reminder_hours: Mapped[int] = mapped_column(default=24)
 
-    job: Mapped[Job] = relationship(lazy="joined")
+    job: Mapped[Job] = relationship(lazy=RAISE)
     examiner_links: Mapped[list[TrialExaminer]] = relationship(
-        lazy="selectin", cascade="all, delete-orphan"
+        lazy=RAISE, cascade="all, delete-orphan"
     )
 
     @property
@@ -88,7 +88,7 @@ class Slot(Timestamped, Base):
     capacity: Mapped[int]
     booked: Mapped[int] = mapped_column(default=0)
 
-    trial: Mapped[Trial] = relationship()
+    trial: Mapped[Trial] = relationship(lazy=RAISE)
 
 
 class Participation(Timestamped, Base):
@@ -118,9 +118,9 @@ class Participation(Timestamped, Base):
     result_person_name: Mapped[str | None] = mapped_column(String(200))
     result_service: Mapped[str | None] = mapped_column(String(200))
 
-    trial: Mapped[Trial] = relationship(lazy="joined")
-    dossier: Mapped[Dossier] = relationship(back_populates="participations")
-    slot: Mapped[Slot | None] = relationship()
+    trial: Mapped[Trial] = relationship(lazy=RAISE)
+    dossier: Mapped[Dossier] = relationship(back_populates="participations", lazy=RAISE)
+    slot: Mapped[Slot | None] = relationship(lazy=RAISE)
 
     @property
     def result(self) -> dict[str, Any] | None:

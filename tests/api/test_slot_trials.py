@@ -94,7 +94,7 @@ def test_answer_page_in_process(client: Any, build: Any, hr: dict[str, str]) -> 
     from sqlalchemy import select
 
     from services.scheduler.invitations import answer_links
-    from shared import links
+    from shared import links, loading
     from shared.db import session_scope
     from shared.models import Participation
 
@@ -103,7 +103,7 @@ def test_answer_page_in_process(client: Any, build: Any, hr: dict[str, str]) -> 
     trial = build.written_trial(job)
     build.invite(trial, dossier)
     with session_scope() as session:
-        participation = session.scalars(select(Participation)).one()
+        participation = session.scalars(select(Participation).options(*loading.PARTICIPATION)).one()
         tokens: list[dict[str, Any]] = []
         accept = answer_links(tokens, participation)["accept_link"]
         links.insert_all(session, tokens)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from services.scheduler import deadlines
 from services.scheduler.deadlines import expire_unanswered, send_reminders
 from services.scheduler.invitations import send_calendars, trial_context
+from shared import loading
 from shared.db import session_scope
 from shared.emails.render import render
 from shared.models import Message, OutboxEvent, Participation, utcnow
@@ -222,7 +223,7 @@ def _participation_ids(dossiers: list[dict[str, Any]]) -> list[uuid.UUID]:
 def _remind_now(participation_id: uuid.UUID) -> None:
     """The reminder this participation got at an earlier tick."""
     with session_scope() as session:
-        participation = session.get(Participation, participation_id)
+        participation = session.get(Participation, participation_id, options=loading.PARTICIPATION)
         assert participation is not None
         deadlines._remind(
             session,

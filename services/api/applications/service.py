@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.api.applications.schemas import ApplicationCreate, ApplicationUpdate
 from services.api.candidates import service as candidates
@@ -14,7 +15,7 @@ from services.api.candidates.service import create_candidate, get_candidate, ref
 from services.api.errors import Conflict, Duplicate, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
-from shared import applications, availability, history, links
+from shared import applications, availability, history, links, loading
 from shared.messages import notify
 from shared.models import (
     Application,
@@ -41,7 +42,7 @@ SUMMARY_LENGTH = 600
 
 def get_application(*, session: Session, application_id: uuid.UUID) -> Application:
     """The application, or NotFound."""
-    application = session.get(Application, application_id)
+    application = session.get(Application, application_id, options=loading.APPLICATION)
     if application is None:
         raise NotFound(f"application {application_id} not found")
     return application
@@ -82,6 +83,7 @@ def submit_application(*, session: Session, data: ApplicationCreate, actor: str)
     )
     session.add(application)
     session.flush()
+    set_committed_value(application, "dossier", None)  # a new application has none yet
     history.record(
         session,
         actor=actor,
@@ -102,7 +104,12 @@ def list_applications(
 ) -> Select[Any]:
     """The query for the CV bank with its filters."""
     order = Application.created_at.desc() if newest_first else Application.created_at
-    query = select(Application).join(Application.candidate).order_by(order, Application.id)
+    query = (
+        select(Application)
+        .join(Application.candidate)
+        .options(contains_eager(Application.candidate), selectinload(Application.dossier))
+        .order_by(order, Application.id)
+    )
     if kind:
         query = query.where(Application.kind == kind)
     if job_id:
@@ -336,7 +343,7 @@ def attach_cv(
 ) -> StoredFile:
     """Upload or replace the application's CV."""
     application = get_application(session=session, application_id=application_id)
-    previous = application.cv_file
+    previous = _cv(session, application)
     stored = files.store(
         session=session,
         upload=upload,
@@ -361,10 +368,14 @@ def attach_cv(
 
 def get_cv(*, session: Session, application_id: uuid.UUID) -> StoredFile:
     """The application's CV, or NotFound."""
-    application = get_application(session=session, application_id=application_id)
-    if application.cv_file is None:
+    cv = _cv(session, get_application(session=session, application_id=application_id))
+    if cv is None:
         raise NotFound(f"application {application_id} has no CV")
-    return application.cv_file
+    return cv
+
+
+def _cv(session: Session, application: Application) -> StoredFile | None:
+    return session.get(StoredFile, application.cv_file_id) if application.cv_file_id else None
 
 
 def attachments(*, session: Session, application_id: uuid.UUID) -> Sequence[StoredFile]:

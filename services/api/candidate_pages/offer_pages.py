@@ -1,21 +1,23 @@
 """The page of an offer: the retained candidate accepts or declines the post."""
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import offers
-from shared.models import Application, CandidateToken, Dossier, utcnow
+from shared import loading, offers
+from shared.models import CandidateToken, Dossier, utcnow
 from shared.workflow import DossierStatus
 
 D = DossierStatus
 
 
 def _dossier(session: Session, token: CandidateToken, lock: bool) -> Dossier:
-    application = session.get(Application, token.application_id)
-    assert application is not None and application.dossier is not None
+    query = select(Dossier).where(Dossier.application_id == token.application_id)
     if lock:
-        session.refresh(application.dossier, with_for_update={"of": Dossier})
-    return application.dossier
+        query = query.with_for_update(of=Dossier)
+    dossier = session.scalars(query.options(*loading.DOSSIER)).one_or_none()
+    assert dossier is not None
+    return dossier
 
 
 def _state_page(dossier: Dossier, language: str) -> Page:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from services.api.candidate_pages import offer_pages, profile_pages, trial_pages
 from services.api.candidate_pages.render import Page, gettext
 from services.api.files import service as files
-from shared import applications, history
+from shared import applications, history, loading
 from shared.emails.render import written_datetime
 from shared.models import (
     Application,
@@ -108,7 +108,7 @@ def language_of(session: Session, token: CandidateToken) -> str:
 
 
 def _application(session: Session, token: CandidateToken) -> Application:
-    application = session.get(Application, token.application_id)
+    application = session.get(Application, token.application_id, options=loading.APPLICATION)
     assert application is not None
     return application
 

@@ -10,7 +10,7 @@ from shared import answers, history
 from shared.answers import Answer, Result
 from shared.calendar import build_request
 from shared.emails.render import written_datetime
-from shared.models import CandidateToken, LinkPurpose, Participation, Trial, utcnow
+from shared.models import CandidateToken, Dossier, LinkPurpose, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots, move
 from shared.trial_events import trial_event
 from shared.workflow import CURRENT_PARTICIPATION_STATES, ParticipationStatus, TrialStatus
@@ -23,15 +23,24 @@ def _when(participation: Participation, moment: datetime, language: str) -> str:
 
 
 def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
-    """The link's participation, with its trial and job (what every page shows)."""
+    """The link's participation, with its trial and job (what every page shows); a page that
+    names the candidate loads them (`_candidate_name`): a booking, the hot path, does not."""
     participation = session.get(
         Participation,
         token.participation_id,
         with_for_update={"of": Participation} if lock else None,
-        options=[joinedload(Participation.trial).lazyload(Trial.examiner_links)],
+        options=[joinedload(Participation.trial).joinedload(Trial.job)],
     )
     assert participation is not None
     return participation
+
+
+def _candidate_name(session: Session, participation: Participation) -> str:
+    dossier = session.get(
+        Dossier, participation.dossier_id, options=[joinedload(Dossier.candidate)]
+    )
+    assert dossier is not None
+    return dossier.candidate.full_name
 
 
 def _state_page(participation: Participation, language: str, status: int = 200) -> Page:
@@ -72,7 +81,7 @@ def show(session: Session, token: CandidateToken, answer: str | None, language: 
         "answer_invitation.html.j2",
         {
             "title": _("Your invitation"),
-            "candidate_name": participation.dossier.candidate.full_name,
+            "candidate_name": _candidate_name(session, participation),
             "trial_title": trial.title,
             "job_title": trial.job.title,
             "when": _when(participation, participation.starts_at, language),
@@ -103,7 +112,7 @@ def _booking_page(
         "book_slot.html.j2",
         {
             "title": _("Choose your time"),
-            "candidate_name": participation.dossier.candidate.full_name,
+            "candidate_name": _candidate_name(session, participation),
             "trial_title": trial.title,
             "job_title": trial.job.title,
             "slots": slots,

@@ -12,7 +12,7 @@ from services.api.deliberation import report
 from services.api.dossiers.service import get_dossier
 from services.api.errors import Conflict, Invalid, NotFound
 from services.api.jobs.service import get_job
-from shared import dossiers, history, offers
+from shared import dossiers, history, loading, offers
 from shared.messages import notify
 from shared.models import Dossier, HistoryEntry, Job, Trial, utcnow
 from shared.settings import get_settings
@@ -42,6 +42,7 @@ def shortlist(*, session: Session, job_id: uuid.UUID) -> list[Dossier]:
         session.scalars(
             select(Dossier)
             .where(Dossier.job_id == job_id, which)
+            .options(*loading.DOSSIER)
             .order_by(Dossier.global_score.desc(), Dossier.applied_at, Dossier.id)
         )
     )

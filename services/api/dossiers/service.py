@@ -5,14 +5,14 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from services.api import search
 from services.api.auth import Agent, only_own_trials
 from services.api.candidates import service as candidates
 from services.api.errors import Forbidden, NotFound
 from services.api.files import service as files
-from shared import dossiers, history, messages
+from shared import dossiers, history, loading, messages
 from shared.models import (
     Dossier,
     FilePurpose,
@@ -35,7 +35,7 @@ def _assigned_to(examiner_id: uuid.UUID | None) -> Select[Any]:
 
 def get_dossier(*, session: Session, dossier_id: uuid.UUID, agent: Agent | None = None) -> Dossier:
     """The dossier, or NotFound; an examiner sees only the dossiers of their trials."""
-    dossier = session.get(Dossier, dossier_id)
+    dossier = session.get(Dossier, dossier_id, options=loading.DOSSIER)
     if dossier is None:
         raise NotFound(f"dossier {dossier_id} not found")
     if agent is not None and only_own_trials(agent):
@@ -61,6 +61,11 @@ def list_dossiers(
         select(Dossier)
         .join(Dossier.job)
         .join(Dossier.candidate)
+        .options(
+            contains_eager(Dossier.job),
+            contains_eager(Dossier.candidate),
+            loading.PARTICIPATIONS_OF_DOSSIER,
+        )
         .order_by(Job.reference, Dossier.applied_at, Dossier.id)
     )
     if job_id:

@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.errors import Conflict, NotFound
 from shared import messages as emails
@@ -40,7 +40,14 @@ def write_to_candidates(
     is a new batch: a repeat is answered by its Idempotency-Key, as every write is."""
     batch = uuid.uuid4()
     wanted = list(dict.fromkeys(dossier_ids))
-    found = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(wanted)))}
+    found = {
+        d.id: d
+        for d in session.scalars(
+            select(Dossier)
+            .where(Dossier.id.in_(wanted))
+            .options(joinedload(Dossier.candidate), joinedload(Dossier.job))
+        )
+    }
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         raise NotFound(f"dossiers not found: {', '.join(missing)}", dossier_ids=missing)

@@ -5,14 +5,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.api.auth import Agent, Role, examines, only_own_trials
 from services.api.errors import Conflict, Forbidden, Invalid, NotFound
 from services.api.jobs.service import get_job
 from services.api.trials import examiner_invitations
 from services.api.trials.schemas import InvitationRequest, TrialCreate
-from shared import history, slots
+from shared import history, loading, slots
 from shared.models import (
     Application,
     Dossier,
@@ -38,7 +38,12 @@ def get_trial(
 ) -> Trial:
     """The trial, or NotFound (locked for the transaction with `for_update`); an examiner
     `agent` may see only the trials assigned to them."""
-    trial = session.get(Trial, trial_id, with_for_update={"of": Trial} if for_update else None)
+    trial = session.get(
+        Trial,
+        trial_id,
+        with_for_update={"of": Trial} if for_update else None,
+        options=loading.TRIAL,
+    )
     if trial is None:
         raise NotFound(f"trial {trial_id} not found")
     if agent is not None and only_own_trials(agent) and not examines(agent, trial.examiner_ids):
@@ -49,7 +54,10 @@ def get_trial(
 def get_participation(*, session: Session, participation_id: uuid.UUID) -> Participation:
     """The participation (locked for the transaction), or NotFound."""
     participation = session.get(
-        Participation, participation_id, with_for_update={"of": Participation}
+        Participation,
+        participation_id,
+        with_for_update={"of": Participation},
+        options=loading.PARTICIPATION_GRADED,
     )
     if participation is None:
         raise NotFound(f"participation {participation_id} not found")
@@ -59,7 +67,11 @@ def get_participation(*, session: Session, participation_id: uuid.UUID) -> Parti
 def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Trial:
     """Plan a trial for a job, with its examiners and, for a booking trial, its slots."""
     get_job(session=session, job_id=job_id)
-    trial = Trial(job_id=job_id, **data.model_dump(exclude={"booking", "examiner_ids"}))
+    trial = Trial(
+        job_id=job_id,
+        examiner_links=[],
+        **data.model_dump(exclude={"booking", "examiner_ids"}),
+    )
     if data.booking is not None:
         windows = [(w.start, w.end) for w in data.booking.windows]
         how_many = slots.count(windows, data.booking.slot_minutes)
@@ -128,7 +140,10 @@ def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
     """The trials of a job, in time order."""
     get_job(session=session, job_id=job_id)
     return session.scalars(
-        select(Trial).where(Trial.job_id == job_id).order_by(Trial.starts_at, Trial.id)
+        select(Trial)
+        .where(Trial.job_id == job_id)
+        .options(selectinload(Trial.examiner_links))
+        .order_by(Trial.starts_at, Trial.id)
     ).all()
 
 
