@@ -13,7 +13,7 @@ from tests.mailbox import Mailbox, Received
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
-# A candidate link of the email (not the footer's privacy page, /c/privacy/...).
+# A candidate link (the footer's /c/privacy/ link, the same in every email, is not one).
 LINK = re.compile(r"https?://\S+/c/(?!privacy/)[A-Za-z0-9_.\-]+")
 
 

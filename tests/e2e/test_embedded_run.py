@@ -114,7 +114,7 @@ def test_recrue_run_serves_the_slice_and_writes_the_mail(tmp_path: Path) -> None
         assert (tmp_path / "var" / "secret-key").stat().st_mode & 0o777 == 0o600
         text = next(p for p in invitation.walk() if p.get_content_type() == "text/plain")
         assert isinstance(text, EmailMessage)
-        signed = re.findall(r"https?://\S+/c/([A-Za-z0-9_.\-]+)", text.get_content())
+        signed = re.findall(r"https?://\S+/c/(?!privacy/)([A-Za-z0-9_.\-]+)", text.get_content())
         assert signed, "the invitation carries the candidate's links"
         assert http.get(f"/c/{signed[0]}").status_code == 200
     finally:
