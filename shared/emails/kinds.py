@@ -148,6 +148,13 @@ _ALL = [
         },
     ),
     _kind(
+        "examiner_unassigned",
+        "To an examiner no longer assigned to a trial, with the calendar cancellation.",
+        ("job_title", "trial_title", "starts_at", "timezone"),
+        _CALENDAR,
+        _TRIAL | {"calendar_attached": True, "starts_at": "2026-04-15T09:00:00+02:00"},
+    ),
+    _kind(
         "slot_booking_invitation",
         "Invitation to a trial with slot booking: the candidate picks a time.",
         ("job_title", "trial_title", "booking_link", "timezone"),

@@ -205,3 +205,20 @@ def test_examiners_get_the_calendar_invitation_of_their_trial(
     assert str(event["ATTENDEE"]) == "mailto:eve@example.org"
     assert event["DTSTART"].dt.astimezone(UTC) == datetime(2027, 6, 15, 7, tzinfo=UTC)
     assert event["DTEND"].dt.astimezone(UTC) == datetime(2027, 6, 15, 8, tzinfo=UTC)
+
+    # No longer her trial: the cancellation of that very event.
+    mailbox.clear()
+    assert client.put(path, json={"examiner_ids": [tom["id"]]}, headers=hr).is_success
+    with session_scope() as session:
+        ended = session.scalars(
+            select(Message.id).where(Message.kind == "examiner_unassigned")
+        ).all()
+    assert deliver(list(ended)) == []
+    [cancelled] = [r.message for r in mailbox.wait_for(1)]
+    assert cancelled["To"].addresses[0].addr_spec == "eve@example.org"
+    assert str(cancelled["Subject"]).startswith("Annul")
+    part = next(p for p in cancelled.walk() if p.get_content_type() == "text/calendar")
+    withdrawn = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    [gone] = withdrawn.walk("VEVENT")
+    assert str(withdrawn["METHOD"]) == "CANCEL"
+    assert (str(gone["UID"]), int(gone["SEQUENCE"])) == (str(event["UID"]), 1)

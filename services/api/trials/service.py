@@ -91,9 +91,9 @@ def plan_trial(*, session: Session, job_id: uuid.UUID, data: TrialCreate) -> Tri
             for s, e in times
         )
     session.add(trial)
-    added = _set_examiners(session, trial, data.examiner_ids)
+    changes = _set_examiners(session, trial, data.examiner_ids)
     session.flush()
-    examiner_invitations.invite(session, trial, added)
+    examiner_invitations.send(session, trial, changes)
     return trial
 
 
@@ -108,18 +108,23 @@ def list_slots(*, session: Session, trial_id: uuid.UUID) -> Sequence[Slot]:
 def assign_examiners(
     *, session: Session, trial_id: uuid.UUID, examiner_ids: list[uuid.UUID]
 ) -> Trial:
-    """Replace the examiners assigned to a trial; those newly assigned are invited."""
+    """Replace the examiners assigned to a trial; those newly assigned are invited, those no
+    longer assigned get the cancellation of their invitation."""
     trial = get_trial(session=session, trial_id=trial_id)
-    added = _set_examiners(session, trial, examiner_ids)
+    changes = _set_examiners(session, trial, examiner_ids)
     session.flush()
-    examiner_invitations.invite(session, trial, added)
+    examiner_invitations.send(session, trial, changes)
     return trial
 
 
-def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]) -> list[Person]:
-    """Assign exactly these people; returns those newly assigned."""
+def _set_examiners(
+    session: Session, trial: Trial, examiner_ids: list[uuid.UUID]
+) -> examiner_invitations.Changes:
+    """Assign exactly these people; returns the assignments made and those ended."""
     wanted = list(dict.fromkeys(examiner_ids))
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(wanted)))}
+    known = {link.person_id for link in trial.examiner_links}
+    found = session.scalars(select(Person).where(Person.id.in_([*wanted, *known])))
+    people = {p.id: p for p in found}
     wrong = [
         str(i)
         for i in wanted
@@ -131,9 +136,16 @@ def _set_examiners(session: Session, trial: Trial, examiner_ids: list[uuid.UUID]
         )
     # Diffed, not replaced: the ORM inserts before it deletes, so a new link for an examiner
     # already assigned would collide with the old one on the unique (trial, person).
-    kept = {link.person_id: link for link in trial.examiner_links if link.person_id in people}
-    trial.examiner_links = [kept.get(i) or TrialExaminer(person_id=i) for i in wanted]
-    return [people[i] for i in wanted if i not in kept]
+    kept = {link.person_id: link for link in trial.examiner_links if link.person_id in wanted}
+    ended = [
+        (link, people[link.person_id]) for link in trial.examiner_links if link not in kept.values()
+    ]
+    # Each assignment has its own id (the UID of its calendar event): made here, before flush.
+    made = {i: TrialExaminer(id=uuid.uuid4(), person_id=i) for i in wanted if i not in kept}
+    trial.examiner_links = [kept.get(i) or made[i] for i in wanted]
+    return examiner_invitations.Changes(
+        made=[(link, people[i]) for i, link in made.items()], ended=ended
+    )
 
 
 def list_trials(*, session: Session, job_id: uuid.UUID) -> Sequence[Trial]:
