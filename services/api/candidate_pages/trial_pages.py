@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
-from shared import answers, history
+from shared import answers, history, loading
 from shared.answers import Answer, Result
 from shared.calendar import build_request
 from shared.emails.render import written_datetime
@@ -128,7 +128,10 @@ def calendar(session: Session, token: CandidateToken, link: str, language: str) 
     """The event of a booked or accepted participation, as its last email carried it (same UID
     and SEQUENCE); the link to change the slot is the page's own, while it works. Else the
     page of its state (409)."""
-    participation = _participation(session, token, lock=False)
+    participation = session.get(
+        Participation, token.participation_id, options=loading.PARTICIPATION
+    )
+    assert participation is not None
     if participation.status != P.ACCEPTED or participation.starts_at is None:
         return _state_page(participation, language, status=409)
     changeable = token.purpose == LinkPurpose.BOOK_SLOT and token.expires_at > utcnow()
