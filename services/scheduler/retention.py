@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, not_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from shared import links, privacy
 from shared.db import session_scope
@@ -56,7 +56,11 @@ def send_renewals(*, publish: Publish) -> int:
             .order_by(acted_at()),
             renewal_sent_at=now,
         )
-        due = session.scalars(select(Application).where(Application.id.in_(claimed))).all()
+        due = session.scalars(
+            select(Application)
+            .where(Application.id.in_(claimed))
+            .options(joinedload(Application.candidate))
+        ).all()
         for application in due:
             kept_until = profile_kept_until(application)
             last = application.candidate_acted_at or application.created_at

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.scheduler.invitations import link_for
 from shared import links, loading
 from shared.db import session_scope
-from shared.models import Participation
+from shared.models import LinkPurpose, Participation
 
 # A request's own statements: the API key, then the page (and `total`); the loads of its rows.
 LIST_BUDGET = 6
@@ -75,7 +75,7 @@ def _booking_links(trial_id: str) -> list[str]:
             .options(*loading.PARTICIPATION)
             .order_by(Participation.created_at, Participation.id)
         ).all()
-        urls = [link_for(tokens, p, links.BOOK_SLOT) for p in found]
+        urls = [link_for(tokens, p, LinkPurpose.BOOK_SLOT) for p in found]
         links.insert_all(session, tokens)
     return [url[url.index("/c/") :] for url in urls]
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from services.scheduler.invitations import link_for
 from shared import links
 from shared.db import session_scope
-from shared.models import CandidateToken, Dossier, Participation, utcnow
+from shared.models import CandidateToken, Dossier, LinkPurpose, Participation, utcnow
 from shared.workflow import DossierStatus
 from tests.api.test_candidate_pages import _link, _returned
 from tests.api.test_cv_bank import PDF
@@ -73,7 +73,7 @@ def test_answer_an_invitation(
     dossier = build.dossier(job, candidate=build.candidate(language=language))
     trial = build.written_trial(job)
     build.invite(trial, dossier)
-    link = _participation_link(dossier, links.ANSWER_INVITATION)
+    link = _participation_link(dossier, LinkPurpose.ANSWER_INVITATION)
     page = open_page(browser, f"{site}{link}?answer=accept")  # the email's "I will attend"
     look(page, "invitation")
 
@@ -99,14 +99,14 @@ def test_book_a_slot_another_took_first(
     )
     trial = response.json()
     build.invite(trial, ours, theirs)
-    page = open_page(browser, site + _participation_link(ours, links.BOOK_SLOT))
+    page = open_page(browser, site + _participation_link(ours, LinkPurpose.BOOK_SLOT))
     look(page, "choose")
 
     tab_to(page, "input[type=radio]")  # the group's first time
     page.keyboard.press("Space")
     first = page.evaluate("() => document.activeElement.value")
     # Meanwhile another candidate books that time (capacity 1) through their own link.
-    other = _participation_link(theirs, links.BOOK_SLOT)
+    other = _participation_link(theirs, LinkPurpose.BOOK_SLOT)
     booked = httpx.post(site + other, data={"action": "book_slot", "slot_id": first})
     assert booked.status_code == 200
     tab_to(page, "button[type=submit]")
@@ -220,7 +220,7 @@ def test_answer_an_offer(
         _, signed = links.issue(
             session,
             links.new_link(
-                purpose=links.ANSWER_OFFER,
+                purpose=LinkPurpose.ANSWER_OFFER,
                 candidate_id=row.candidate_id,
                 application_id=row.application_id,
                 expires_at=utcnow() + timedelta(days=7),

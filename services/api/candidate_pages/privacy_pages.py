@@ -5,7 +5,7 @@ notices; HR decides (GET /candidates/{id}/export, POST /candidates/{id}/erase)."
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services.api.candidate_pages.render import Page, gettext
 from shared import history
@@ -41,6 +41,7 @@ def act(session: Session, person: Candidate, form: dict[str, str]) -> Page:
         .where(Application.candidate_id == person.id)
         .order_by(Application.created_at.desc())
         .limit(1)
+        .options(selectinload(Application.dossier))
     ).first()
     if form.get("action") != ACTION or request not in REQUESTS or latest is None:
         return show(person)

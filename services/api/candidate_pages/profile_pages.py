@@ -1,7 +1,7 @@
 """The page of a CV bank renewal: the candidate keeps their profile another period, or has it
 deleted now (the same anonymisation as the sweeps)."""
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.render import Page, gettext
 from shared import history, privacy
@@ -12,7 +12,9 @@ from shared.settings import get_settings
 
 
 def _application(session: Session, token: CandidateToken) -> Application:
-    application = session.get(Application, token.application_id)
+    application = session.get(
+        Application, token.application_id, options=[joinedload(Application.candidate)]
+    )
     assert application is not None
     return application
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.api.errors import NotFound
 from shared.calendar import FeedEvent, build_feed
@@ -44,6 +44,7 @@ def feed(session: Session, token: str) -> bytes:
         .join(TrialExaminer, TrialExaminer.trial_id == Trial.id)
         .where(TrialExaminer.person_id == person.id)
         .order_by(Trial.starts_at, Trial.id)
+        .options(joinedload(Trial.job))
     ).all()
     slots = session.scalars(
         select(Slot)

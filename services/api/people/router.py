@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from services.api.auth import Agent
 from services.api.deps import Admin, CurrentAgent, SessionDep
 from services.api.errors import Forbidden
-from services.api.idempotency import not_replayable
+from services.api.idempotency import Idempotent, not_replayable
 from services.api.openapi import problems, text
 from services.api.people import calendar_feed, service
 from services.api.people.schemas import CalendarFeed, Me, PersonCreate, PersonOut, PersonUpdate
@@ -17,7 +17,13 @@ feeds = APIRouter(tags=["people"])
 DUPLICATE = problems(409, conflict="A person with this email exists (`person_id` names them)")
 
 
-@router.post("/people", status_code=201, response_model=PersonOut, responses=DUPLICATE)
+@router.post(
+    "/people",
+    status_code=201,
+    response_model=PersonOut,
+    responses=DUPLICATE,
+    dependencies=[Idempotent],
+)
 def create_person(data: PersonCreate, session: SessionDep, _: Admin) -> object:
     """Add a person (HR agent, examiner, viewer or admin)."""
     return service.create_person(session=session, data=data)
@@ -33,7 +39,9 @@ def get_person(person_id: uuid.UUID, session: SessionDep, _: Admin) -> object:
     return service.get_person(session=session, person_id=person_id)
 
 
-@router.patch("/people/{person_id}", response_model=PersonOut, responses=DUPLICATE)
+@router.patch(
+    "/people/{person_id}", response_model=PersonOut, responses=DUPLICATE, dependencies=[Idempotent]
+)
 def update_person(
     person_id: uuid.UUID, data: PersonUpdate, session: SessionDep, _: Admin
 ) -> object:
@@ -54,7 +62,9 @@ def _own(session: SessionDep, agent: Agent) -> Person:
     return service.get_person(session=session, person_id=agent.person.id)
 
 
-@router.post("/me/calendar-feed", status_code=201, response_model=CalendarFeed)
+@router.post(
+    "/me/calendar-feed", status_code=201, response_model=CalendarFeed, dependencies=[Idempotent]
+)
 @not_replayable  # the answer is the feed's secret URL: never stored for a repeat
 def open_calendar_feed(session: SessionDep, agent: CurrentAgent) -> object:
     """A personal calendar feed of the trials the caller examines: an `.ics` URL to subscribe
@@ -62,14 +72,14 @@ def open_calendar_feed(session: SessionDep, agent: CurrentAgent) -> object:
     return {"url": calendar_feed.open_feed(session, _own(session, agent))}
 
 
-@router.delete("/me/calendar-feed", status_code=204)
+@router.delete("/me/calendar-feed", status_code=204, dependencies=[Idempotent])
 def close_calendar_feed(session: SessionDep, agent: CurrentAgent) -> Response:
     """Revoke the caller's calendar feed: its URL answers 404 from now on."""
     calendar_feed.close_feed(session, _own(session, agent))
     return Response(status_code=204)
 
 
-@router.delete("/people/{person_id}/calendar-feed", status_code=204)
+@router.delete("/people/{person_id}/calendar-feed", status_code=204, dependencies=[Idempotent])
 def close_persons_calendar_feed(person_id: uuid.UUID, session: SessionDep, _: Admin) -> Response:
     """Revoke a person's calendar feed (a URL that leaked)."""
     calendar_feed.close_feed(session, service.get_person(session=session, person_id=person_id))

@@ -10,6 +10,7 @@ from services.api import visibility
 from services.api.candidates.schemas import CandidateOut
 from services.api.deps import HR, SessionDep
 from services.api.dossiers.schemas import DossierOut
+from services.api.idempotency import Idempotent
 from services.api.openapi import binary, problems
 from services.api.privacy import service
 from services.api.privacy.schemas import Erasure, LegalHold
@@ -57,6 +58,7 @@ def export(
         conflict="A dossier is under a legal hold (`legal_hold`) or is the recruit's, kept for "
         "the personnel file (`personnel_file`)",
     ),
+    dependencies=[Idempotent],
 )
 def erase(candidate_id: uuid.UUID, data: Erasure, session: SessionDep, agent: HR) -> object:
     """Anonymise the person now: the same operation as the retention sweeps."""
@@ -69,6 +71,7 @@ def erase(candidate_id: uuid.UUID, data: Erasure, session: SessionDep, agent: HR
     "/dossiers/{dossier_id}/legal-hold",
     response_model=DossierOut,
     responses=problems(409, conflict="The dossier was anonymised (`state`: `anonymised`)"),
+    dependencies=[Idempotent],
 )
 def hold(dossier_id: uuid.UUID, data: LegalHold, session: SessionDep, agent: HR) -> object:
     """Keep the dossier from every sweep and erasure until the hold is lifted."""
@@ -82,6 +85,7 @@ def hold(dossier_id: uuid.UUID, data: LegalHold, session: SessionDep, agent: HR)
     "/dossiers/{dossier_id}/legal-hold",
     response_model=DossierOut,
     responses=problems(409, conflict="The dossier is under no hold (`state`: `not_held`)"),
+    dependencies=[Idempotent],
 )
 def lift_hold(dossier_id: uuid.UUID, session: SessionDep, agent: HR) -> object:
     """Lift the hold: the dossier's retention applies again."""

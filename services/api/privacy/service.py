@@ -7,7 +7,7 @@ import zipfile
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from services.api.candidates.service import get_candidate, refuse_anonymised
 from services.api.dossiers.service import get_dossier
@@ -22,6 +22,7 @@ from shared.models import (
     HistoryEntry,
     Message,
     Note,
+    Participation,
     StoredFile,
     utcnow,
 )
@@ -45,7 +46,8 @@ def erase(*, session: Session, candidate_id: uuid.UUID, reason: str, actor: str)
 
 def _live_dossier(session: Session, dossier_id: uuid.UUID) -> Dossier:
     dossier = get_dossier(session=session, dossier_id=dossier_id)
-    if dossier.application.anonymised_at is not None:
+    application = session.get(Application, dossier.application_id)
+    if application is not None and application.anonymised_at is not None:
         raise Conflict(f"dossier {dossier.id} was anonymised", state="anonymised")
     return dossier
 
@@ -107,6 +109,12 @@ def export(
         select(Application)
         .where(Application.candidate_id == candidate.id)
         .order_by(Application.created_at)
+        .options(
+            joinedload(Application.job),
+            selectinload(Application.dossier)
+            .selectinload(Dossier.participations)
+            .joinedload(Participation.trial),
+        )
     ).all()
     application_ids = [a.id for a in applications]
     dossier_ids = [a.dossier.id for a in applications if a.dossier is not None]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shared.calendar import TrialEvent, build_cancel, build_request
 from shared.messages import queue_to_person
-from shared.models import Person, Slot, Trial, TrialExaminer, utcnow
+from shared.models import Job, Person, Slot, Trial, TrialExaminer, utcnow
 from shared.settings import get_settings
 
 Assignment = tuple[TrialExaminer, Person]
@@ -42,8 +42,10 @@ def send(session: Session, trial: Trial, changes: Changes) -> None:
     starts = schedule[0].starts_at if schedule else trial.starts_at
     ends = schedule[-1].ends_at if schedule else trial.starts_at + trial.duration
     zone = ZoneInfo(trial.timezone)
+    job = session.get(Job, trial.job_id)
+    assert job is not None
     context = {
-        "job_title": trial.job.title,
+        "job_title": job.title,
         "trial_title": trial.title,
         "starts_at": starts.astimezone(zone).isoformat(),
         "timezone": trial.timezone,
@@ -57,17 +59,18 @@ def send(session: Session, trial: Trial, changes: Changes) -> None:
         "slots": [slot.starts_at.astimezone(zone).isoformat() for slot in schedule],
     }
     for link, person in changes.made:
-        event = _event(trial, link, person, starts, ends, sequence=0)
+        event = _event(trial, job, link, person, starts, ends, sequence=0)
         ics = build_request(event)
         _queue(session, "examiner_invitation", "REQUEST", link, person, invitation, ics)
     for link, person in changes.ended:
-        event = _event(trial, link, person, starts, ends, sequence=1)
+        event = _event(trial, job, link, person, starts, ends, sequence=1)
         ics = build_cancel(event)
         _queue(session, "examiner_unassigned", "CANCEL", link, person, context, ics)
 
 
 def _event(
     trial: Trial,
+    job: Job,
     link: TrialExaminer,
     person: Person,
     starts: datetime,
@@ -79,7 +82,7 @@ def _event(
     return TrialEvent(
         uid=f"{link.id}@recrue-examiner",
         sequence=sequence,
-        summary=f"{trial.title} – {trial.job.title}",
+        summary=f"{trial.title} – {job.title}",
         description=trial.info,
         location=trial.location,
         starts_at=starts,
