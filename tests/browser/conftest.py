@@ -102,9 +102,11 @@ def site_without_database() -> Iterator[str]:
     nowhere.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session, with a fresh profile."""
+    """One headless Chromium for the module, with a fresh profile. Not for the session:
+    Playwright's sync API keeps an event loop running in this thread until it stops, and the
+    tests that follow run their own (asyncio.run refuses to run inside another)."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run does it)")
     from playwright.sync_api import sync_playwright
