@@ -2,7 +2,7 @@
 
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import offers
 from shared.models import Application, CandidateToken, Dossier, utcnow
 from shared.workflow import DossierStatus

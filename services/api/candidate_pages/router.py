@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from services.api.candidate_pages import service
-from services.api.candidate_pages.render import Page, browser_language, render
+from services.api.candidate_pages.page import Page, browser_language, render
 from services.api.deps import SessionDep
 from services.api.openapi import text
 from services.api.schemas import PlainText

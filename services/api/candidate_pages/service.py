@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, trial_pages
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import applications, history
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import Application, Candidate, CandidateToken, Job, LinkPurpose, utcnow
 from shared.settings import get_settings
 from shared.workflow import ApplicationKind, ApplicationStatus, JobStatus

@@ -5,10 +5,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, joinedload
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import answers, history
 from shared.answers import Answer, Result
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import CandidateToken, LinkPurpose, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots, move
 from shared.workflow import CURRENT_PARTICIPATION_STATES, ParticipationStatus, TrialStatus
