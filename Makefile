@@ -46,11 +46,21 @@ fuzz: $(STAMP)
 	FUZZ_SEED=$(FUZZ_SEED) FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 		$(BIN)/pytest tests/api/test_openapi_fuzz.py -s $(PYTEST_ARGS)
 
-# After changing an email template: refresh the catalogues, then translate what is new or fuzzy.
+# After changing a text of an email, a candidate page or the short-list report: refresh the
+# catalogues of its gettext domain, then translate what is new or fuzzy (babel.cfg says how each
+# file is read). Files are named one by one, so that babel.cfg's paths are from the root.
+CATALOGUES := \
+	messages:shared/emails:shared/emails/templates/*.j2,shared/emails/calendar_text.py \
+	pages:services/api/candidate_pages:services/api/candidate_pages/templates/*.j2,services/api/candidate_pages/*.py \
+	report:services/api/deliberation:services/api/deliberation/report.py
 messages: $(STAMP)
 	mkdir -p var
-	$(BIN)/pybabel extract -F babel.cfg -o var/messages.pot --project=recrue .
-	$(BIN)/pybabel update -i var/messages.pot -d shared/emails/locale -D messages
+	@for catalogue in $(CATALOGUES); do \
+		domain=$${catalogue%%:*}; rest=$${catalogue#*:}; where=$${rest%%:*}; \
+		files=$$(for glob in $$(echo $${rest#*:} | tr , ' '); do ls $$glob; done); \
+		$(BIN)/pybabel extract -F babel.cfg -o var/$$domain.pot --project=recrue $$files && \
+		$(BIN)/pybabel update -i var/$$domain.pot -d $$where/locale -D $$domain || exit 1; \
+	done
 
 # Every goal of bench/README.md measured, one table printed and bench/results.json written.
 # BENCH_QUICK=1: small sizes (tests/test_bench.py runs it so).

@@ -1,4 +1,5 @@
-"""One settings class; the environment names are those of API.md."""
+"""One settings class, read from the environment: each name is the field's in upper case
+(DATABASE_URL, SMTP_HOST...), and the README's "Configuration" table lists them all."""
 
 from email.utils import parseaddr
 from functools import lru_cache

@@ -1,7 +1,8 @@
 """Deliver message rows: queued → sending → sent | retrying | failed | unknown.
 
-A task carries a block of message ids. They are claimed and recorded a group at a time (one
-short transaction each way), and a group is sent at once over this process' SMTP connections.
+A task carries a block of message row ids (not RFC 5322 Message-IDs: those are mime.py's). They
+are claimed and recorded a group at a time (one short transaction each way), and a group is sent
+at once over this process' SMTP connections.
 A claim gives each row a lease; a worker that dies in the middle of a group leaves at most that
 group 'sending', and those rows become 'unknown' once their lease is over (found by beat's
 delivery sweep, or by the next task that meets them), because they may have gone out: they are
@@ -18,8 +19,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from services.notifier.mime import compose
 from services.notifier.rate import wait_for_turn
-from services.notifier.render import compose
 from services.notifier.smtp import (
     Delivered,
     Outgoing,
@@ -55,7 +56,7 @@ def _send_lease() -> timedelta:
 
 @dataclass
 class Outcome:
-    message_id: uuid.UUID
+    message_id: uuid.UUID  # the message row's id
     status: MessageStatus
     response: str
     subject: str | None = None

@@ -1,4 +1,5 @@
-"""Senders: SMTP with aiosmtplib over a reused connection, or the embedded .eml file sink.
+"""Senders: SMTP with aiosmtplib, up to SMTP_CONNECTIONS connections per notifier process kept
+open between tasks (a SenderPool, messages sent at once), or the embedded .eml file sink.
 
 Failures are classified as RFC 5321 suggests:
 - a 4xx answer, or a connection error or timeout before the message data was sent: transient;
@@ -75,7 +76,7 @@ class Outgoing:
 
     sender: str
     recipients: list[str]
-    message_id: str
+    message_id_header: str  # the RFC 5322 Message-ID, not a message row's id
     subject: str
     data: bytes
 
@@ -260,7 +261,7 @@ class FileSender:
 
     async def send(self, message: Outgoing) -> Delivered:
         self.folder.mkdir(parents=True, exist_ok=True)
-        message_key = message.message_id.strip("<>").split("@")[0]
+        message_key = message.message_id_header.strip("<>").split("@")[0]
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{message_key}"
         path = self.folder / f"{stem}.eml"
         tmp = path.with_suffix(".tmp")

@@ -5,7 +5,7 @@ from typing import Any
 from celery.signals import worker_init
 
 from shared.celery_app import make_celery, prepare_worker_processes
-from shared.emails.render import compile_all
+from shared.emails.texts import compile_all
 from shared.secret_key import require_secret_key
 
 require_secret_key()  # refuse to start with a default or short SECRET_KEY

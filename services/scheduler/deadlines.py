@@ -78,7 +78,7 @@ def _every_due(
         last = (getattr(batch[-1], column.key), batch[-1].id)
 
 
-def _remind(
+def _queue_once(
     session: Session,
     participation: Participation,
     kind: str,
@@ -87,7 +87,8 @@ def _remind(
     calendar_method: str | None = None,
     calendar_ics: str | None = None,
 ) -> bool:
-    """Queue this email unless it went out already for this SEQUENCE; True if queued now."""
+    """Queue this email about the participation (a reminder, or the invitation's expiry) unless
+    it went out already for this SEQUENCE; True if queued now."""
     key = f"{kind}:{participation.id}:{participation.sequence}"
     if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
         return False
@@ -154,7 +155,7 @@ def send_reminders(*, publish: Publish) -> int:
                 context["booking_link"] = link_for(tokens, participation, LinkPurpose.BOOK_SLOT)
             else:
                 context.update(answer_links(tokens, participation))
-            sent += _remind(session, participation, "response_reminder", context)
+            sent += _queue_once(session, participation, "response_reminder", context)
         for participation in _every_due(
             session, P.ACCEPTED, Participation.starts_at, now + trial_lead, now
         ):
@@ -162,7 +163,9 @@ def send_reminders(*, publish: Publish) -> int:
             hours = timedelta(hours=participation.trial.trial_reminder_hours)
             if not hours or participation.starts_at - hours > now:
                 continue
-            sent += _remind(session, participation, "trial_reminder", trial_context(participation))
+            sent += _queue_once(
+                session, participation, "trial_reminder", trial_context(participation)
+            )
         links.insert_all(session, tokens)
     return sent
 
@@ -194,7 +197,7 @@ def expire_unanswered(*, publish: Publish) -> int:
             if has_calendar_event(participation):
                 participation.sequence += 1
                 method, ics = "CANCEL", build_cancel(trial_event(participation)).decode()
-            _remind(
+            _queue_once(
                 session,
                 participation,
                 "invitation_expired",

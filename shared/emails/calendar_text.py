@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 
-from shared.emails.render import language_of, translations, written_datetime
+from shared.emails.texts import language_of, translations, written_datetime
 
 # answer: a fixed-time invitation not answered yet (its page to accept or decline);
 # change: a booked slot (its page to change it).

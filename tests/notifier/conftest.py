@@ -151,7 +151,7 @@ def outgoing(message: EmailMessage) -> Outgoing:
     return Outgoing(
         sender=getaddresses([str(message["From"])])[0][1],
         recipients=[address for _, address in getaddresses(message.get_all("To", []))],
-        message_id=str(message["Message-ID"]),
+        message_id_header=str(message["Message-ID"]),
         subject=str(message["Subject"]),
         data=message.as_bytes(),
     )

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from services.notifier.render import compose, message_id
+from services.notifier.mime import compose, message_id_header
 from services.notifier.smtp import Delivered, Outgoing, PermanentFailure, SmtpSender
 from shared.emails import KINDS
 from shared.models import Message
@@ -71,7 +71,7 @@ def test_invitation_is_delivered_over_starttls(postfix: Postfix, certificate: Ce
     assert delivered.response.startswith("250") and delivered.refused == {}
     [received] = postfix.wait_for(1)
     assert received["Subject"].startswith("Uitnodiging: Épreuve écrite – zondag 29 maart 2026")
-    assert received["Message-ID"] == message_id("invitation:postfix:0", settings.mail_from)
+    assert received["Message-ID"] == message_id_header("invitation:postfix:0", settings.mail_from)
     assert "using TLS" in " ".join(received.get_all("Received", []))  # Postfix saw STARTTLS
     text = received.get_body(("plain",))
     assert text is not None and "Geachte Élise Dupont" in text.get_content()

@@ -14,9 +14,9 @@ import icalendar
 import pytest
 from sqlalchemy import select
 
-from services.notifier.render import compose
+from services.notifier.mime import compose
 from shared.db import session_scope
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import Message, Participation
 from shared.participations import announce
 from shared.settings import get_settings

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.scheduler.invitations import send_calendars
 from shared.db import session_scope
-from shared.emails.render import render
+from shared.emails.texts import render
 from shared.models import CandidateToken, Message, OutboxEvent, Participation
 from shared.tasks import SEND_CALENDARS, SendCalendars
 

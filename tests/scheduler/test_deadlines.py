@@ -12,7 +12,7 @@ from services.scheduler.deadlines import expire_unanswered, send_reminders
 from services.scheduler.invitations import send_calendars, trial_context
 from shared import loading
 from shared.db import session_scope
-from shared.emails.render import render
+from shared.emails.texts import render
 from shared.models import Message, OutboxEvent, Participation, utcnow
 from shared.tasks import SEND_CALENDARS, SendCalendars
 
@@ -225,7 +225,7 @@ def _remind_now(participation_id: uuid.UUID) -> None:
     with session_scope() as session:
         participation = session.get(Participation, participation_id, options=loading.PARTICIPATION)
         assert participation is not None
-        deadlines._remind(
+        deadlines._queue_once(
             session,
             participation,
             "response_reminder",

@@ -15,7 +15,7 @@ from services.scheduler.deadlines import expire_unanswered
 from services.scheduler.invitations import send_calendars
 from shared import dossiers, replies
 from shared.db import session_scope
-from shared.emails.render import render
+from shared.emails.texts import render
 from shared.models import Dossier, Message, OutboxEvent, Participation, utcnow
 from shared.tasks import SEND_CALENDARS, SendCalendars
 from tests.itip import Answer, email_of

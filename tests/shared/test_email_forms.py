@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from shared.emails import KINDS
-from shared.emails.render import LANGUAGES, render
+from shared.emails.texts import LANGUAGES, render
 
-rendering = importlib.import_module("shared.emails.render")  # the package exports render()
+rendering = importlib.import_module("shared.emails.texts")  # the package exports render()
 
 
 def _personal(context: dict[str, Any], n: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from shared.emails import KINDS, LANGUAGES, RenderError, render
-from shared.emails.render import LOCALE_DIR
+from shared.emails.texts import LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
@@ -38,11 +38,16 @@ def _links(context: dict[str, Any]) -> list[str]:
 
 
 def _template_msgids() -> set[str]:
-    """The msgids in the templates, extracted as `pybabel extract -F babel.cfg` does."""
+    """The msgids of the emails (the "messages" domain), extracted as `make messages` does with
+    babel.cfg (which also maps the other domains' files)."""
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     found = extract_from_dir(str(ROOT), method_map, options_map)
-    return {message if isinstance(message, str) else message[0] for _, _, message, _, _ in found}
+    return {
+        message if isinstance(message, str) else message[0]
+        for filename, _, message, _, _ in found
+        if filename.startswith("shared/emails/")
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -116,9 +121,17 @@ def test_catalogue_translates_every_msgid(language: str) -> None:
 
 
 def test_pybabel_extract_reads_the_templates(tmp_path: Path) -> None:
+    """As `make messages` extracts the "messages" domain: its files, named from the root."""
     pot = tmp_path / "messages.pot"
     command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
-    subprocess.run([*command, "-o", str(pot), "."], cwd=ROOT, check=True, capture_output=True)
+    files = [
+        *(
+            str(p.relative_to(ROOT))
+            for p in sorted((ROOT / "shared/emails/templates").glob("*.j2"))
+        ),
+        "shared/emails/calendar_text.py",
+    ]
+    subprocess.run([*command, "-o", str(pot), *files], cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as extracted:
         assert {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(extracted) if m.id} == (
             _template_msgids()

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import loading, offers
 from shared.models import CandidateToken, Dossier, utcnow
 from shared.workflow import DossierStatus

@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import history
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import Application, Candidate, utcnow
 from shared.settings import get_settings
 

@@ -3,9 +3,9 @@ deleted now (the same anonymisation as the sweeps)."""
 
 from sqlalchemy.orm import Session, joinedload
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import history, privacy
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import Application, CandidateToken, utcnow
 from shared.retention import profile_kept_until
 from shared.settings import get_settings

@@ -8,7 +8,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import privacy_pages, service
-from services.api.candidate_pages.render import Page, browser_language, render
+from services.api.candidate_pages.page import Page, browser_language, render
 from services.api.deps import SessionDep
 from services.api.openapi import text
 from services.api.schemas import PlainText

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.candidate_pages import offer_pages, profile_pages, trial_pages
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from services.api.files import service as files
 from shared import applications, history, loading
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import (
     Application,
     Candidate,

@@ -5,11 +5,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, joinedload
 
-from services.api.candidate_pages.render import Page, gettext
+from services.api.candidate_pages.page import Page, gettext
 from shared import answers, history, loading
 from shared.answers import Answer, Result
 from shared.calendar import build_request
-from shared.emails.render import written_datetime
+from shared.emails.texts import written_datetime
 from shared.models import CandidateToken, Dossier, LinkPurpose, Participation, Trial, utcnow
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots, move
 from shared.trial_events import trial_event

@@ -10,7 +10,7 @@ from services.api.deps import HR
 from services.api.errors import NotFound
 from services.api.openapi import problems, text
 from shared.emails.kinds import KINDS
-from shared.emails.render import render
+from shared.emails.texts import render
 from shared.i18n import Language
 
 router = APIRouter(prefix="/email-previews", tags=["emails"])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notifier.render import compose, message_id
+from services.notifier.mime import compose, message_id_header
 from services.notifier.smtp import FileSender
 from shared.emails import KINDS
 from shared.models import Message
@@ -34,7 +34,7 @@ def test_invitation_mime_layout() -> None:
     settings = Settings(mail_from="Service RH <rh@commune.example>")
     parsed = message_from_bytes(compose(message, settings).data, policy=policy.default)
 
-    assert parsed["Message-ID"] == message_id("invitation:1:0", settings.mail_from)
+    assert parsed["Message-ID"] == message_id_header("invitation:1:0", settings.mail_from)
     assert parsed["Message-ID"].endswith("@commune.example>")
     assert parsed["Subject"].startswith("Convocation : Épreuve écrite – dimanche 29 mars 2026")
     assert parsed["Content-Language"] == "fr"
@@ -56,9 +56,9 @@ def test_message_id_is_stable_per_idempotency_key() -> None:
     settings = Settings(mail_from="Service RH <rh@commune.example>")
     first = compose(_message("welcome", "de"), settings)
     again = compose(_message("welcome", "de"), settings)
-    assert first.message_id == again.message_id
-    assert message_from_bytes(first.data)["Message-ID"] == first.message_id
-    assert message_id("other", settings.mail_from) != first.message_id
+    assert first.message_id_header == again.message_id_header
+    assert message_from_bytes(first.data)["Message-ID"] == first.message_id_header
+    assert message_id_header("other", settings.mail_from) != first.message_id_header
 
 
 def test_an_email_without_calendar_is_text_and_html() -> None:

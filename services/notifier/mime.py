@@ -24,12 +24,12 @@ from functools import lru_cache
 
 from services.notifier.smtp import Outgoing
 from shared.emails import render
-from shared.emails.render import language_of
+from shared.emails.texts import language_of
 from shared.links import privacy_url
 from shared.models import Message
 from shared.settings import Settings
 
-__all__ = ["compose", "message_id", "render"]
+__all__ = ["compose", "message_id_header", "render"]
 
 _CRLF = b"\r\n"
 # Names and subjects in UTF-8 encoded words, base64: a third of the cost of quoted-printable.
@@ -39,7 +39,7 @@ _WORD_BYTES = 45
 _HEADER_LINE = 78  # RFC 5322's "SHOULD" (998 is the "MUST")
 
 
-def message_id(idempotency_key: str, mail_from: str) -> str:
+def message_id_header(idempotency_key: str, mail_from: str) -> str:
     """A Message-ID derived from the idempotency key: a resend is recognisably the same."""
     domain = _sender(mail_from)[0][1].rpartition("@")[2] or "recrue.local"
     return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]}@{domain}>"
@@ -107,7 +107,7 @@ def compose(message: Message, settings: Settings) -> Outgoing:
         context["privacy_link"] = privacy_url(message.candidate_id)
     subject, text, html = render(message.kind, message.language, context)
     sender, from_line = _sender(settings.mail_from)
-    identifier = message_id(message.idempotency_key, settings.mail_from)
+    identifier = message_id_header(message.idempotency_key, settings.mail_from)
     texts = [_text(text, "plain"), _text(html, "html")]
     if message.calendar_ics:
         method = message.calendar_method or "REQUEST"
@@ -140,7 +140,7 @@ def compose(message: Message, settings: Settings) -> Outgoing:
     return Outgoing(
         sender=sender[1],
         recipients=[message.to_address],
-        message_id=identifier,
+        message_id_header=identifier,
         subject=subject,
         data=_CRLF.join(headers) + _CRLF + _CRLF + body,
     )
