@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from services.scheduler.invitations import link_for
-from shared import links
+from shared import links, loading
 from shared.db import session_scope
 from shared.models import CandidateToken, Dossier, LinkPurpose, Participation, utcnow
 from shared.workflow import DossierStatus
@@ -40,7 +40,9 @@ def _participation_link(dossier: dict[str, Any], purpose: str) -> str:
     """A link of the dossier's participation, made as the invitation's email makes it."""
     with session_scope() as session:
         participation = session.scalars(
-            select(Participation).where(Participation.dossier_id == uuid.UUID(dossier["id"]))
+            select(Participation)
+            .where(Participation.dossier_id == uuid.UUID(dossier["id"]))
+            .options(*loading.PARTICIPATION)
         ).one()
         tokens: list[dict[str, Any]] = []
         link = link_for(tokens, participation, purpose)
