@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from services.api.migrations import alembic_config
 
@@ -139,3 +140,59 @@ def test_examiner_keys_of_before_0009_become_people(tmp_path: Path) -> None:
         ("jury-1", '["examiner"]', 1)
     ], "one person per examiner key, named after it"
     assert key_person == assigned == people[0][0], "the key and the trial now name the person"
+
+
+def test_keyed_answers_of_before_0012_stay_their_api_keys_and_one_owner_is_required(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0010")
+    engine = create_engine(url)
+    now = {"now": datetime.now(UTC)}
+    key_id, person_id = uuid.uuid4().hex, uuid.uuid4().hex
+    row = (
+        "INSERT INTO idempotent_requests (id, api_key_id, {owner}key, fingerprint, status_code,"
+        " created_at, updated_at) VALUES (:id, :key_id, {person}'k-1', 'f', 201, :now, :now)"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO api_keys (id, name, role, key_hash, acts_for_people, created_at,"
+                " updated_at) VALUES (:id, 'front', 'hr', :id, 0, :now, :now)"
+            ),
+            {"id": key_id, **now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO people (id, name, email, roles, active, language, created_at,"
+                " updated_at) VALUES (:id, 'Ana', 'ana@example.org', '[\"hr\"]', 1, 'fr', :now,"
+                " :now)"
+            ),
+            {"id": person_id, **now},
+        )
+        connection.execute(
+            text(row.format(owner="", person="")), {"id": uuid.uuid4().hex, "key_id": key_id, **now}
+        )
+    command.upgrade(alembic_config(url), "head")
+    with_person = row.format(owner="person_id, ", person=":person_id, ")
+    with engine.begin() as connection:  # the same key, the person's own
+        connection.execute(
+            text(with_person),
+            {"id": uuid.uuid4().hex, "key_id": None, "person_id": person_id, **now},
+        )
+    refused = []
+    for owners in ({"key_id": None, "person_id": None}, {"key_id": key_id, "person_id": person_id}):
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(with_person), {"id": uuid.uuid4().hex, **owners, **now})
+        except IntegrityError as error:
+            refused.append("one_caller" in str(error.orig))
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text("SELECT api_key_id, person_id, status_code FROM idempotent_requests")
+        ).all()
+    engine.dispose()
+    assert sorted(kept, key=str) == sorted(
+        [(key_id, None, 201), (None, person_id, 201)], key=str
+    ), "the old answer still belongs to its API key"
+    assert refused == [True, True], "no owner, or two: the CHECK refuses both"

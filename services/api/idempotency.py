@@ -5,11 +5,11 @@ fails for a write route under /api/v1 that does not). How it holds when a client
 worst moment:
 - the middleware reads a write that carries the header and fingerprints it (method, path,
   query, body), whatever its route: the route decides what is done with it;
-- the route's `Idempotent` dependency checks the key and, once the caller's API key is known,
-  reserves it by an INSERT in the write's own transaction: the reservation commits with the
-  write or not at all. A second request with the same key waits on that row until the first
-  one ends (PostgreSQL's unique index; SQLite's single writer), then finds it and is answered
-  from it instead of writing again;
+- the route's `Idempotent` dependency checks the key and, once the caller is known (their API
+  key, or the person a token signs in), reserves it by an INSERT in the write's own
+  transaction: the reservation commits with the write or not at all. A second request with
+  the same key waits on that row until the first one ends (PostgreSQL's unique index;
+  SQLite's single writer), then finds it and is answered from it instead of writing again;
 - right after the commit, the middleware records the answer on the reservation, then sends it.
   A repeat that arrives in between waits for it on the event loop (a short async sleep between
   lookups, each run off the loop), holding neither a pool thread nor a connection meanwhile.
@@ -39,6 +39,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.deps import CurrentAgent, SessionDep
@@ -76,21 +77,37 @@ def _replayable(scope: Scope) -> bool:
     return not getattr(endpoint, _NOT_REPLAYABLE, False)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Whose keys: an API key's (acting on behalf of a person or not), or a person's signed in
+    with a token, whatever the front-end: a person's two front-ends sending the same key are
+    that person repeating themselves."""
+
+    api_key_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+
+    def owns(self) -> ColumnElement[bool]:
+        """The condition on idempotent_requests for this caller's rows."""
+        if self.api_key_id is not None:
+            return IdempotentRequest.api_key_id == self.api_key_id
+        return IdempotentRequest.person_id == self.person_id
+
+
 @dataclass
 class Keyed:
-    """A keyed write in flight: its key and fingerprint; the API key once reserved."""
+    """A keyed write in flight: its key and fingerprint; the caller once reserved."""
 
     key: str
     fingerprint: str
-    api_key_id: uuid.UUID | None = None
+    caller: Caller | None = None
 
 
 class Replay(Exception):
-    """The key was used before by this API key: answer from the stored row."""
+    """The key was used before by this caller: answer from the stored row."""
 
-    def __init__(self, keyed: Keyed, api_key_id: uuid.UUID) -> None:
+    def __init__(self, keyed: Keyed, caller: Caller) -> None:
         super().__init__(keyed.key)
-        self.keyed, self.api_key_id = keyed, api_key_id
+        self.keyed, self.caller = keyed, caller
 
 
 class InvalidKey(DomainError):
@@ -112,38 +129,43 @@ def idempotent(request: Request, session: SessionDep, agent: CurrentAgent) -> No
         raise InvalidKey(
             f"must be 1 to {MAX_KEY} printable ASCII characters, no space at either end"
         )
-    if agent.key_id is None:
-        # Answers to keyed writes are kept per API key (idempotent_requests.api_key_id).
-        raise InvalidKey("Idempotency-Key is honoured with API keys only, not with tokens yet")
-    reserve(session, keyed, agent.key_id)
+    if agent.key_id is not None:
+        reserve(session, keyed, Caller(api_key_id=agent.key_id))
+    elif agent.person_id is not None:
+        reserve(session, keyed, Caller(person_id=agent.person_id))
+    else:  # a service's token: no key or person to keep its answers for
+        raise InvalidKey(
+            "Idempotency-Key is honoured with API keys and people's tokens, not with a "
+            "service's token"
+        )
 
 
 # What a write route declares: `@router.post(..., dependencies=[Idempotent])`.
 Idempotent = Depends(idempotent)
 
 
-def reserve(session: Session, keyed: Keyed, api_key_id: uuid.UUID) -> None:
-    """Reserve the key in the session's transaction (Replay if the key is taken)."""
+def reserve(session: Session, keyed: Keyed, caller: Caller) -> None:
+    """Reserve the caller's key in the session's transaction (Replay if the key is taken)."""
     try:
         session.execute(
             insert(IdempotentRequest).values(
                 id=uuid.uuid4(),
-                api_key_id=api_key_id,
+                api_key_id=caller.api_key_id,
+                person_id=caller.person_id,
                 key=keyed.key,
                 fingerprint=keyed.fingerprint,
             )
         )
     except IntegrityError:
-        raise Replay(keyed, api_key_id) from None
-    keyed.api_key_id = api_key_id
+        raise Replay(keyed, caller) from None
+    keyed.caller = caller
 
 
 def _reservation(exc: Replay) -> IdempotentRequest:
     with get_sessionmaker()() as session:
         return session.scalars(
             select(IdempotentRequest).where(
-                IdempotentRequest.api_key_id == exc.api_key_id,
-                IdempotentRequest.key == exc.keyed.key,
+                exc.caller.owns(), IdempotentRequest.key == exc.keyed.key
             )
         ).one()
 
@@ -196,14 +218,13 @@ def _stored(status: int, headers: list[list[str]], body: str) -> Response:
     return response
 
 
-def _record(keyed: Keyed, status: int, headers: list[list[str]], body: bytes) -> None:
+def _record(
+    keyed: Keyed, caller: Caller, status: int, headers: list[list[str]], body: bytes
+) -> None:
     with get_sessionmaker().begin() as session:
         session.execute(
             update(IdempotentRequest)
-            .where(
-                IdempotentRequest.api_key_id == keyed.api_key_id,
-                IdempotentRequest.key == keyed.key,
-            )
+            .where(caller.owns(), IdempotentRequest.key == keyed.key)
             .values(status_code=status, headers=headers, body=body.decode())  # JSON: UTF-8
         )
 
@@ -226,14 +247,15 @@ class IdempotentWrites:
         answer: list[Message] = []
 
         async def keep(message: Message) -> None:
-            if keyed.api_key_id is None:  # no route reserved the key: nothing to record
+            if keyed.caller is None:  # no route reserved the key: nothing to record
                 await send(message)
             else:
                 answer.append(message)
 
         await self.app(scope, _body_then(body, receive), keep)
         start = next((m for m in answer if m["type"] == "http.response.start"), None)
-        if start is not None and keyed.api_key_id is not None and start["status"] < 400:
+        caller = keyed.caller
+        if start is not None and caller is not None and start["status"] < 400:
             content = b"".join(m.get("body", b"") for m in answer if m["type"].endswith("body"))
             headers = [
                 [name.decode("latin-1"), value.decode("latin-1")]
@@ -243,7 +265,9 @@ class IdempotentWrites:
             if not _replayable(scope):  # a secret: remember that it was done, not the answer
                 content, headers = b"", []
             try:
-                await anyio.to_thread.run_sync(_record, keyed, start["status"], headers, content)
+                await anyio.to_thread.run_sync(
+                    _record, keyed, caller, start["status"], headers, content
+                )
             except Exception:  # the write committed: its answer goes out all the same
                 log.warning("idempotency: the answer to key %r was not recorded", keyed.key)
         for message in answer:

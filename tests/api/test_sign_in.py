@@ -341,12 +341,35 @@ def test_an_examiners_calendar_feed_lists_exactly_their_trials(
     assert client.post("/api/v1/me/calendar-feed", headers=hr).status_code == 403, "no person"
 
 
-def test_a_keyed_write_with_a_token_is_refused_not_repeated(
-    client: Any, signed_in: OidcProvider, people: Any
+def test_a_persons_token_repeating_a_keyed_write_gets_the_first_answer(
+    client: Any, signed_in: OidcProvider, people: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice = {**bearer(signed_in.person_token("alice@example.org")), "Idempotency-Key": "k-1"}
+    max_ = {**bearer(signed_in.person_token("max@example.org")), "Idempotency-Key": "k-1"}
     job = {"title": "T", "reference": "R-keyed", "year": 2026}
-    refused = client.post("/api/v1/jobs", json=job, headers=alice)
+    first = client.post("/api/v1/jobs", json=job, headers=alice)
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    again = client.post("/api/v1/jobs", json=job, headers=alice)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+
+    other = {**job, "reference": "R-keyed-2"}
+    reused = client.post("/api/v1/jobs", json=other, headers=alice)
+    assert reused.status_code == 422
+    assert reused.json()["type"] == "urn:recrue:problem:idempotency-key-reused"
+    assert reused.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+    by_max = client.post("/api/v1/jobs", json=other, headers=max_)
+    assert by_max.status_code == 201 and "idempotent-replayed" not in by_max.headers
+    listed = client.get("/api/v1/jobs", headers=alice).json()["items"]
+    assert sorted((j["id"], j["reference"]) for j in listed) == sorted(
+        [(first.json()["id"], "R-keyed"), (by_max.json()["id"], "R-keyed-2")]
+    )
+
+    # A service's token has no key or person to keep its answers for.
+    _configure(monkeypatch, OIDC_ROLE_MAP="recrue-viewer=hr")
+    service = {**bearer(signed_in.service_token()), "Idempotency-Key": "k-1"}
+    refused = client.post("/api/v1/jobs", json={**job, "reference": "R-svc"}, headers=service)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "header.Idempotency-Key"
-    assert client.get("/api/v1/jobs", headers=alice).json()["items"] == []
+    assert len(client.get("/api/v1/jobs", headers=service).json()["items"]) == 2
