@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.errors import Conflict, Invalid
+from services.api.trials import examiner_invitations
 from services.api.trials.schemas import TrialUpdate
 from services.api.trials.service import get_participation, get_trial
 from shared import history
@@ -82,6 +83,7 @@ def postpone_trial(
             for dossier_id in _dossiers(session, trial)
         ),
     )
+    examiner_invitations.update(session, trial)
     session.flush()
     return trial
 
@@ -159,6 +161,7 @@ def cancel_trial(*, session: Session, trial_id: uuid.UUID, reason: str | None, a
     trial.cancel_reason = reason
     for participation in _active(session, trial):
         _cancel(session, participation, reason, actor)
+    examiner_invitations.cancel(session, trial)
     session.flush()
     return trial
 
@@ -191,11 +194,14 @@ def update_trial(*, session: Session, trial_id: uuid.UUID, data: TrialUpdate, ac
         raise Conflict(f"trial is {trial.status}", state=trial.status)
     fields = data.model_dump(exclude_unset=True, exclude={"reason"})
     before = {field: getattr(trial, field) for field in fields}
+    event = examiner_invitations.event_of(session, trial)
     for field, value in fields.items():
         setattr(trial, field, value)
     changed = {f for f in fields if before[f] != getattr(trial, f)}
     if not changed:
         return trial
+    if examiner_invitations.event_of(session, trial) != event:  # not a slot trial's duration
+        examiner_invitations.update(session, trial)
     for participation in session.scalars(
         select(Participation)
         .where(
