@@ -130,12 +130,13 @@ def test_examiner_keys_of_before_0009_become_people(tmp_path: Path) -> None:
         key_person = connection.execute(
             text("SELECT person_id FROM api_keys WHERE id = :id"), {"id": key_id.hex}
         ).scalar_one()
-        assigned = connection.execute(
-            text("SELECT person_id FROM trial_examiners WHERE trial_id = :id"),
+        assigned, sequence = connection.execute(
+            text("SELECT person_id, sequence FROM trial_examiners WHERE trial_id = :id"),
             {"id": trial_id.hex},
-        ).scalar_one()
+        ).one()
     engine.dispose()
     assert [(name, roles, active) for _, name, roles, active in people] == [
         ("jury-1", '["examiner"]', 1)
     ], "one person per examiner key, named after it"
     assert key_person == assigned == people[0][0], "the key and the trial now name the person"
+    assert sequence == 0, "their calendar event as sent when assigned (0011)"
