@@ -131,10 +131,10 @@ def test_examiner_keys_of_before_0009_become_people(tmp_path: Path) -> None:
         key_person = connection.execute(
             text("SELECT person_id FROM api_keys WHERE id = :id"), {"id": key_id.hex}
         ).scalar_one()
-        assigned = connection.execute(
-            text("SELECT person_id FROM trial_examiners WHERE trial_id = :id"),
+        assigned, sequence = connection.execute(
+            text("SELECT person_id, sequence FROM trial_examiners WHERE trial_id = :id"),
             {"id": trial_id.hex},
-        ).scalar_one()
+        ).one()
     engine.dispose()
     assert [(name, roles, active) for _, name, roles, active in people] == [
         ("jury-1", '["examiner"]', 1)
@@ -196,3 +196,4 @@ def test_keyed_answers_of_before_0012_stay_their_api_keys_and_one_owner_is_requi
         [(key_id, None, 201), (None, person_id, 201)], key=str
     ), "the old answer still belongs to its API key"
     assert refused == [True, True], "no owner, or two: the CHECK refuses both"
+    assert sequence == 0, "their calendar event as sent when assigned (0011)"

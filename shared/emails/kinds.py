@@ -135,7 +135,8 @@ _ALL = [
     _kind(
         "examiner_invitation",
         "To an examiner (`candidate_name`: the examiner's name), the trial they examine, with "
-        "its calendar invitation; for a slot trial, its slots (`slots`: their start times).",
+        "its calendar invitation (or its update, when the trial changes); for a slot trial, its "
+        "slots (`slots`: their start times).",
         ("job_title", "trial_title", "starts_at", "timezone", "duration_minutes"),
         ("location", "info", "slots", *_CALENDAR),
         _TRIAL
@@ -149,7 +150,8 @@ _ALL = [
     ),
     _kind(
         "examiner_unassigned",
-        "To an examiner no longer assigned to a trial, with the calendar cancellation.",
+        "To an examiner no longer assigned to a trial, or whose trial is cancelled, with the "
+        "calendar cancellation.",
         ("job_title", "trial_title", "starts_at", "timezone"),
         _CALENDAR,
         _TRIAL | {"calendar_attached": True, "starts_at": "2026-04-15T09:00:00+02:00"},

@@ -14,3 +14,5 @@ class TrialExaminer(Timestamped, Base):
 
     trial_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trials.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    # The SEQUENCE of the examiner's calendar event (UID: the id), raised at each change sent.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from services.notifier.delivery import deliver
 from shared.db import session_scope
 from shared.models import Message
+from tests import libical
 from tests.builders import examiner_id
 from tests.mailbox import SmtpServer
 
@@ -222,3 +223,87 @@ def test_examiners_get_the_calendar_invitation_of_their_trial(
     [gone] = withdrawn.walk("VEVENT")
     assert str(withdrawn["METHOD"]) == "CANCEL"
     assert (str(gone["UID"]), int(gone["SEQUENCE"])) == (str(event["UID"]), 1)
+
+
+@pytest.mark.libical
+def test_examiners_calendars_follow_the_changes_of_their_trial(
+    client: Any,
+    build: Any,
+    hr: dict[str, str],
+    person: Any,
+    smtp_server: SmtpServer,
+    smtp_to: Any,
+) -> None:
+    smtp_to(smtp_server.port)
+    mailbox = smtp_server.mailbox
+    eve = person("Eve Jury", "eve@example.org", ["examiner"])
+    tom = person("Tom Jury", "tom@example.org", ["examiner"])
+    body = {"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": [eve["id"]]}
+    trial = client.post(f"/api/v1/jobs/{build.job()['id']}/trials", json=body, headers=hr).json()
+    path = f"/api/v1/trials/{trial['id']}"
+    assert client.put(
+        f"{path}/examiners", json={"examiner_ids": [eve["id"], tom["id"]]}, headers=hr
+    ).is_success
+    sent: set[Any] = set()
+
+    def received() -> dict[str, icalendar.Calendar]:
+        """Deliver what was queued since last asked; each examiner's calendar, as libical and
+        icalendar read it."""
+        with session_scope() as session:
+            queued = set(session.scalars(select(Message.id)).all()) - sent
+        sent.update(queued)
+        mailbox.clear()
+        assert deliver(list(queued)) == []
+        calendars = {}
+        for arrived in mailbox.wait_for(len(queued)) if queued else []:
+            part = next(
+                p for p in arrived.message.walk() if p.get_content_type() == "text/calendar"
+            )
+            ics = part.get_payload(decode=True)
+            assert libical.errors(ics.decode()) == []
+            [to] = arrived.rcpt_tos
+            calendars[to] = icalendar.Calendar.from_ical(ics)
+        return calendars
+
+    def seen(calendar: icalendar.Calendar) -> tuple[str, str, int]:
+        [event] = calendar.walk("VEVENT")
+        return str(calendar["METHOD"]), str(event["UID"]), int(event["SEQUENCE"])
+
+    invited = received()
+    uid = {to: seen(calendar)[1] for to, calendar in invited.items()}
+    assert [seen(c) for c in invited.values()] == [("REQUEST", u, 0) for u in uid.values()]
+
+    # A slot trial's duration is not its examiners' event (the span of its slots): no email.
+    assert client.patch(path, json={"duration_minutes": 45}, headers=hr).is_success
+    assert received() == {}
+
+    # Postponed by a day: each examiner's event moves, same UID, higher SEQUENCE.
+    later = {"starts_at": "2027-06-16T09:00:00+02:00", "reason": "Salle indisponible"}
+    assert client.post(f"{path}/postpone", json=later, headers=hr).is_success
+    moved = received()
+    assert {to: seen(c) for to, c in moved.items()} == {to: ("REQUEST", uid[to], 1) for to in uid}
+    [event] = moved["eve@example.org"].walk("VEVENT")
+    assert event["DTSTART"].dt.astimezone(UTC) == datetime(2027, 6, 16, 7, tzinfo=UTC)
+    assert event["DTEND"].dt.astimezone(UTC) == datetime(2027, 6, 16, 8, tzinfo=UTC)
+
+    # Another place: updated again.
+    assert client.patch(path, json={"location": "Salle 2"}, headers=hr).is_success
+    relocated = received()
+    assert {to: seen(c) for to, c in relocated.items()} == {
+        to: ("REQUEST", uid[to], 2) for to in uid
+    }
+    assert str(relocated["tom@example.org"].walk("VEVENT")[0]["LOCATION"]) == "Salle 2"
+
+    # Tom unassigned after these updates: his CANCEL outranks them.
+    assert client.put(
+        f"{path}/examiners", json={"examiner_ids": [eve["id"]]}, headers=hr
+    ).is_success
+    assert {to: seen(c) for to, c in received().items()} == {
+        "tom@example.org": ("CANCEL", uid["tom@example.org"], 3)
+    }
+
+    # The trial cancelled: Eve's event withdrawn, at a SEQUENCE no lower than her last.
+    assert client.post(f"{path}/cancel", json={"reason": "Poste supprimé"}, headers=hr).is_success
+    assert {to: seen(c) for to, c in received().items()} == {
+        "eve@example.org": ("CANCEL", uid["eve@example.org"], 3)
+    }

@@ -2,7 +2,8 @@
 
 Every change raises the participation's SEQUENCE (the UID never changes) and writes the outbox
 event that makes the scheduler send the updated calendar: REQUEST for an update, CANCEL for a
-cancellation.
+cancellation. The examiners assigned hear of each change that moves their event, by email
+(services/api/trials/examiner_invitations.py).
 """
 
 import uuid
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.errors import Conflict, Invalid
+from services.api.trials import examiner_invitations
 from services.api.trials.schemas import TrialUpdate
 from services.api.trials.service import get_participation, get_trial
 from shared import history
@@ -46,7 +48,8 @@ def _require_planned(trial: Trial) -> None:
 def postpone_trial(
     *, session: Session, trial_id: uuid.UUID, starts_at: datetime, reason: str | None, actor: str
 ) -> Trial:
-    """Move the whole trial (and its slots) to a new start; every participant gets an update."""
+    """Move the whole trial (and its slots) to a new start; every participant and examiner gets
+    an update."""
     trial = get_trial(session=session, trial_id=trial_id, for_update=True)
     _require_planned(trial)
     shift = starts_at - trial.starts_at
@@ -82,6 +85,7 @@ def postpone_trial(
             for dossier_id in _dossiers(session, trial)
         ),
     )
+    examiner_invitations.update(session, trial)
     session.flush()
     return trial
 
@@ -152,13 +156,14 @@ def postpone_participation(
 
 
 def cancel_trial(*, session: Session, trial_id: uuid.UUID, reason: str | None, actor: str) -> Trial:
-    """Cancel the trial: everyone invited gets METHOD:CANCEL."""
+    """Cancel the trial: everyone invited, and every examiner, gets METHOD:CANCEL."""
     trial = get_trial(session=session, trial_id=trial_id, for_update=True)
     _require_planned(trial)
     trial.status = TrialStatus.CANCELLED
     trial.cancel_reason = reason
     for participation in _active(session, trial):
         _cancel(session, participation, reason, actor)
+    examiner_invitations.cancel(session, trial)
     session.flush()
     return trial
 
@@ -185,17 +190,21 @@ def _cancel(session: Session, participation: Participation, reason: str | None, 
 
 
 def update_trial(*, session: Session, trial_id: uuid.UUID, data: TrialUpdate, actor: str) -> Trial:
-    """Change what candidates were told; each current invitation gets an update (SEQUENCE+1)."""
+    """Change what candidates were told; each current invitation gets an update (SEQUENCE+1),
+    and so does each examiner's, if their event changed."""
     trial = get_trial(session=session, trial_id=trial_id, for_update=True)
     if trial.status != TrialStatus.PLANNED:
         raise Conflict(f"trial is {trial.status}", state=trial.status)
     fields = data.model_dump(exclude_unset=True, exclude={"reason"})
     before = {field: getattr(trial, field) for field in fields}
+    event = examiner_invitations.event_of(session, trial)
     for field, value in fields.items():
         setattr(trial, field, value)
     changed = {f for f in fields if before[f] != getattr(trial, f)}
     if not changed:
         return trial
+    if examiner_invitations.event_of(session, trial) != event:  # not a slot trial's duration
+        examiner_invitations.update(session, trial)
     for participation in session.scalars(
         select(Participation)
         .where(
