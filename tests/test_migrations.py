@@ -140,6 +140,7 @@ def test_examiner_keys_of_before_0009_become_people(tmp_path: Path) -> None:
         ("jury-1", '["examiner"]', 1)
     ], "one person per examiner key, named after it"
     assert key_person == assigned == people[0][0], "the key and the trial now name the person"
+    assert sequence == 0, "their calendar event as sent when assigned (0011)"
 
 
 def test_keyed_answers_of_before_0012_stay_their_api_keys_and_one_owner_is_required(
@@ -196,4 +197,3 @@ def test_keyed_answers_of_before_0012_stay_their_api_keys_and_one_owner_is_requi
         [(key_id, None, 201), (None, person_id, 201)], key=str
     ), "the old answer still belongs to its API key"
     assert refused == [True, True], "no owner, or two: the CHECK refuses both"
-    assert sequence == 0, "their calendar event as sent when assigned (0011)"
