@@ -28,6 +28,11 @@ class Received:
     peer: object = None
     answered: bool = True  # False: the server kept the data and never answered (a hang)
 
+    def calendar(self) -> bytes:
+        """The bytes of the email's text/calendar part."""
+        part = next(p for p in self.message.walk() if p.get_content_type() == "text/calendar")
+        return bytes(part.get_payload(decode=True))
+
 
 Rule = Callable[[str], str | None]  # a recipient's address -> an SMTP answer, or None: accept
 

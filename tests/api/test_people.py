@@ -167,6 +167,12 @@ def test_an_examiner_key_is_its_person(client: Any, build: Any, api_key: Any) ->
     )
 
 
+def _slot_trial(client: Any, build: Any, hr: dict[str, str], examiners: list[str]) -> Any:
+    """An oral trial of slots (SLOTS), examined by `examiners`."""
+    body = {"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": examiners}
+    return client.post(f"/api/v1/jobs/{build.job()['id']}/trials", json=body, headers=hr).json()
+
+
 def test_examiners_get_the_calendar_invitation_of_their_trial(
     client: Any,
     build: Any,
@@ -180,8 +186,7 @@ def test_examiners_get_the_calendar_invitation_of_their_trial(
     mailbox.clear()
     eve = person("Eve Jury", "eve@example.org", ["examiner"])
     tom = person("Tom Jury", "tom@example.org", ["examiner"])
-    body = {"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": [eve["id"]]}
-    trial = client.post(f"/api/v1/jobs/{build.job()['id']}/trials", json=body, headers=hr).json()
+    trial = _slot_trial(client, build, hr, [eve["id"]])
     path = f"/api/v1/trials/{trial['id']}/examiners"
     assert client.put(path, json={"examiner_ids": [eve["id"]]}, headers=hr).is_success
     assert client.put(path, json={"examiner_ids": [eve["id"], tom["id"]]}, headers=hr).is_success
@@ -193,14 +198,14 @@ def test_examiners_get_the_calendar_invitation_of_their_trial(
     assert sorted(to for _, to in queued) == ["eve@example.org", "tom@example.org"], "once each"
     assert deliver([message_id for message_id, _ in queued]) == []
     received = mailbox.wait_for(2)
-    [to_eve] = [r.message for r in received if r.rcpt_tos == ["eve@example.org"]]
+    [eves] = [r for r in received if r.rcpt_tos == ["eve@example.org"]]
+    to_eve = eves.message
     assert str(to_eve["Subject"]).startswith("Jury : Entretien – ")
     text = to_eve.get_body(("plain",)).get_content()
     assert "Dear" not in text and "Eve Jury" in text
     assert "Les candidats réservent ces créneaux" in text
     assert "9:00" in text and "9:30" in text, "the slots, in the trial's time"
-    part = next(p for p in to_eve.walk() if p.get_content_type() == "text/calendar")
-    calendar = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    calendar = icalendar.Calendar.from_ical(eves.calendar())
     [event] = calendar.walk("VEVENT")
     assert str(calendar["METHOD"]) == "REQUEST"
     assert str(event["ATTENDEE"]) == "mailto:eve@example.org"
@@ -215,11 +220,11 @@ def test_examiners_get_the_calendar_invitation_of_their_trial(
             select(Message.id).where(Message.kind == "examiner_unassigned")
         ).all()
     assert deliver(list(ended)) == []
-    [cancelled] = [r.message for r in mailbox.wait_for(1)]
+    [arrived] = mailbox.wait_for(1)
+    cancelled = arrived.message
     assert cancelled["To"].addresses[0].addr_spec == "eve@example.org"
     assert str(cancelled["Subject"]).startswith("Annul")
-    part = next(p for p in cancelled.walk() if p.get_content_type() == "text/calendar")
-    withdrawn = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+    withdrawn = icalendar.Calendar.from_ical(arrived.calendar())
     [gone] = withdrawn.walk("VEVENT")
     assert str(withdrawn["METHOD"]) == "CANCEL"
     assert (str(gone["UID"]), int(gone["SEQUENCE"])) == (str(event["UID"]), 1)
@@ -238,8 +243,7 @@ def test_examiners_calendars_follow_the_changes_of_their_trial(
     mailbox = smtp_server.mailbox
     eve = person("Eve Jury", "eve@example.org", ["examiner"])
     tom = person("Tom Jury", "tom@example.org", ["examiner"])
-    body = {"kind": "oral", "title": "Entretien", "booking": SLOTS, "examiner_ids": [eve["id"]]}
-    trial = client.post(f"/api/v1/jobs/{build.job()['id']}/trials", json=body, headers=hr).json()
+    trial = _slot_trial(client, build, hr, [eve["id"]])
     path = f"/api/v1/trials/{trial['id']}"
     assert client.put(
         f"{path}/examiners", json={"examiner_ids": [eve["id"], tom["id"]]}, headers=hr
@@ -256,10 +260,7 @@ def test_examiners_calendars_follow_the_changes_of_their_trial(
         assert deliver(list(queued)) == []
         calendars = {}
         for arrived in mailbox.wait_for(len(queued)) if queued else []:
-            part = next(
-                p for p in arrived.message.walk() if p.get_content_type() == "text/calendar"
-            )
-            ics = part.get_payload(decode=True)
+            ics = arrived.calendar()
             assert libical.errors(ics.decode()) == []
             [to] = arrived.rcpt_tos
             calendars[to] = icalendar.Calendar.from_ical(ics)
