@@ -117,7 +117,7 @@ def test_apply_to_a_proposed_job(client: Any, build: Any, hr: Any) -> None:
     again = client.post(link, data={"action": "apply_to_job"})
     assert again.status_code == 200
 
-    bank = client.get(f"/api/v1/applications?job_id={job['id']}", headers=hr).json()
+    bank = client.get(f"/api/v1/applications?job_id={job['id']}&count=true", headers=hr).json()
     assert bank["total"] == 1, "applied once"
     [created] = bank["items"]
     assert created["kind"] == "specific" and created["status"] == "submitted"

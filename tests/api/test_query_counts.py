@@ -11,7 +11,8 @@ from shared import links, loading
 from shared.db import session_scope
 from shared.models import LinkPurpose, Participation
 
-# A request's own statements: the API key, then the page (and `total`); the loads of its rows.
+# A request's own statements: the API key, then the page (`total` only with count=true); the
+# loads of its rows.
 LIST_BUDGET = 6
 PAGE_BUDGET = 8
 SLOTS = {

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -15,6 +15,7 @@ from services.api.candidates.service import create_candidate, get_candidate, ref
 from services.api.errors import Conflict, Duplicate, NotFound
 from services.api.files import service as files
 from services.api.jobs.service import get_job
+from services.api.pagination import Listing
 from shared import applications, availability, history, links, loading
 from shared.messages import notify
 from shared.models import (
@@ -101,14 +102,12 @@ def list_applications(
     status: str | None,
     q: str | None,
     newest_first: bool,
-) -> Select[Any]:
-    """The query for the CV bank with its filters."""
-    order = Application.created_at.desc() if newest_first else Application.created_at
+) -> Listing:
+    """The CV bank with its filters, by submission time."""
     query = (
         select(Application)
         .join(Application.candidate)
         .options(contains_eager(Application.candidate), selectinload(Application.dossier))
-        .order_by(order, Application.id)
     )
     if kind:
         query = query.where(Application.kind == kind)
@@ -118,7 +117,7 @@ def list_applications(
         query = query.where(Application.status == status)
     if q:
         query = query.where(candidates.matches(q))
-    return query
+    return Listing(query, (Application.created_at, Application.id), descending=newest_first)
 
 
 def summarise(application: Application) -> str:

@@ -1,14 +1,14 @@
 """Candidates."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from services.api import search
 from services.api.candidates.schemas import CandidateCreate, CandidateUpdate
 from services.api.errors import Conflict, Duplicate, NotFound
+from services.api.pagination import Listing
 from shared.models import Candidate
 
 
@@ -71,7 +71,9 @@ def matches(q: str) -> ColumnElement[bool]:
     return search.contains_folded(Candidate.search_text, q)
 
 
-def list_candidates(*, q: str | None) -> Select[Any]:
-    """The query for candidates whose name or email contains `q`, by name."""
-    query = select(Candidate).order_by(Candidate.last_name, Candidate.first_name, Candidate.id)
-    return query.where(matches(q)) if q else query
+def list_candidates(*, q: str | None) -> Listing:
+    """The candidates whose name or email contains `q`, by name."""
+    query = select(Candidate)
+    if q:
+        query = query.where(matches(q))
+    return Listing(query, (Candidate.last_name, Candidate.first_name, Candidate.id))

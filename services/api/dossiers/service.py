@@ -12,6 +12,7 @@ from services.api.auth import Agent, only_own_trials
 from services.api.candidates import service as candidates
 from services.api.errors import Forbidden, NotFound
 from services.api.files import service as files
+from services.api.pagination import Listing
 from shared import dossiers, history, loading, messages
 from shared.models import (
     Dossier,
@@ -55,8 +56,8 @@ def list_dossiers(
     campaign: str | None,
     status: str | None,
     q: str | None,
-) -> Select[Any]:
-    """The query for dossiers matching the filters, by job then application date."""
+) -> Listing:
+    """The dossiers matching the filters, by job then application date."""
     query = (
         select(Dossier)
         .join(Dossier.job)
@@ -66,7 +67,6 @@ def list_dossiers(
             contains_eager(Dossier.candidate),
             loading.PARTICIPATIONS_OF_DOSSIER,
         )
-        .order_by(Job.reference, Dossier.applied_at, Dossier.id)
     )
     if job_id:
         query = query.where(Dossier.job_id == job_id)
@@ -80,7 +80,7 @@ def list_dossiers(
         query = query.where(or_(candidates.matches(q), search.contains(Job.title, q)))
     if only_own_trials(agent):
         query = query.where(Dossier.id.in_(_assigned_to(agent.person_id)))
-    return query
+    return Listing(query, (Job.reference, Dossier.applied_at, Dossier.id))
 
 
 def summary_by_job(

@@ -1,13 +1,13 @@
 """Job offers."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.api.errors import Duplicate, NotFound
 from services.api.jobs.schemas import JobCreate, JobUpdate
+from services.api.pagination import Listing
 from shared.models import Job, utcnow
 from shared.workflow import JobStatus
 
@@ -42,13 +42,13 @@ def update_job(*, session: Session, job_id: uuid.UUID, data: JobUpdate) -> Job:
     return job
 
 
-def list_jobs(*, year: int | None, campaign: str | None, status: str | None) -> Select[Any]:
-    """The query for jobs matching the filters, newest first."""
-    query = select(Job).order_by(Job.created_at.desc(), Job.id)
+def list_jobs(*, year: int | None, campaign: str | None, status: str | None) -> Listing:
+    """The jobs matching the filters, newest first."""
+    query = select(Job)
     if year is not None:
         query = query.where(Job.year == year)
     if campaign is not None:
         query = query.where(Job.campaign == campaign)
     if status is not None:
         query = query.where(Job.status == status)
-    return query
+    return Listing(query, (Job.created_at, Job.id), descending=True)

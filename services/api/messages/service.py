@@ -1,12 +1,12 @@
 """Emails sent to candidates and their delivery state."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.errors import Conflict, NotFound
+from services.api.pagination import Listing
 from shared import messages as emails
 from shared.messages import notify
 from shared.models import Dossier, Message
@@ -15,16 +15,16 @@ from shared.privacy import ERASED_DOMAIN
 
 def list_messages(
     *, dossier_id: uuid.UUID | None, application_id: uuid.UUID | None, status: str | None
-) -> Select[Any]:
-    """The query for messages matching the filters, oldest first."""
-    query = select(Message).order_by(Message.created_at, Message.id)
+) -> Listing:
+    """The messages matching the filters, oldest first."""
+    query = select(Message)
     if dossier_id:
         query = query.where(Message.dossier_id == dossier_id)
     if application_id:
         query = query.where(Message.application_id == application_id)
     if status:
         query = query.where(Message.status == status)
-    return query
+    return Listing(query, (Message.created_at, Message.id))
 
 
 def write_to_candidates(

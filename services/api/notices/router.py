@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.api.deps import HR, SessionDep
 from services.api.dossiers.schemas import HistoryEntryOut
-from services.api.pagination import Page, PageParams, page_params, paginate
+from services.api.pagination import Listing, Page, PageParams, page_params, paginate
 from services.api.schemas import BIGINT_MAX
 from shared.models import Dossier, HistoryEntry
 
@@ -54,4 +54,4 @@ def notices(
         )
     if after_id is not None:
         query = query.where(HistoryEntry.id > after_id)
-    return paginate(session, query.order_by(HistoryEntry.id.desc()), page)
+    return paginate(session, Listing(query, (HistoryEntry.id,), descending=True), page)
