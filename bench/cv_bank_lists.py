@@ -2,8 +2,9 @@
 
 Seeds a fresh database (DATABASE_URL's server, or SQLite) with --count applications spread over
 20 jobs (a third spontaneous, a quarter validated into dossiers), starts the real API process,
-and times each list request (p50/p99 over --repeat calls: with 200, the p99 is not just the slowest call). Baselines measured in the same run:
-GET /healthz (the HTTP floor) and the bare SQL count behind the busiest filter.
+and times each list request: p50 and p99 over --repeat calls (with 200, the p99 is not just the
+slowest call). Baselines measured in the same run: GET /healthz (the HTTP floor) and the bare
+SQL count behind the busiest filter.
 
 Usage: python -m bench.cv_bank_lists [--count 10000] [--repeat 200]
 """
