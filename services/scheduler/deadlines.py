@@ -7,20 +7,24 @@ concurrent sweep, and every email has a unique key (one reminder per SEQUENCE).
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, case, func, select, tuple_, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from services.scheduler.invitations import answer_links, link_for, trial_context
 from shared import history, links, loading, offers
-from shared.calendar import build_cancel
 from shared.messages import notify
 from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
-from shared.participations import SlotFull, announce, book, free_slots, has_calendar_event, move
-from shared.trial_events import trial_event
-from shared.workflow import DossierStatus, ParticipationStatus, TrialStatus
+from shared.participations import SlotFull, announce, book, free_slots, move, send_calendar
+from shared.tasks import CalendarChange
+from shared.workflow import (
+    DossierStatus,
+    ParticipationStatus,
+    TrialStatus,
+    participation_transition,
+)
 
 ACTOR = "scheduler"
 BATCH = 500
@@ -29,14 +33,15 @@ HORIZON = timedelta(days=31)  # reminder delays are at most 30 days
 # never needs more than this (see invited_well_before).
 MOST_FRESH = timedelta(hours=24)
 P = ParticipationStatus
+Due = TypeVar("Due", bound=Select[*tuple[Any, ...]])
 
 
-def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Participation]:
-    """Participations in `status` whose `column` falls in (after, before], of planned trials,
-    a batch at a time in (time, id) order, locked (two beats take different rows)."""
+def _due_where(query: Due, status: P, column: Any, before: Any, after: Any) -> Due:
+    """`query` restricted to the participations in `status` whose `column` falls in
+    (after, before], of planned trials (joined), a batch at a time in (time, id) order, locked
+    (two beats take different rows)."""
     return (
-        select(Participation)
-        .join(Trial, Trial.id == Participation.trial_id)
+        query.join(Trial, Trial.id == Participation.trial_id)
         .where(
             Participation.status == status,
             Trial.status == TrialStatus.PLANNED,
@@ -44,26 +49,25 @@ def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Partic
             column > after,
             column <= before,
         )
-        .options(
-            contains_eager(Participation.trial).joinedload(Trial.job),
-            joinedload(Participation.dossier).joinedload(Dossier.candidate),
-            joinedload(Participation.slot),
-        )
         .order_by(column, Participation.id)
         .limit(BATCH)
         .with_for_update(skip_locked=True, of=Participation)
     )
 
 
-def _due(session: Session, status: P, column: Any, before: Any, after: Any) -> list[Participation]:
-    """The first batch: for sweeps that act on every row they find (it leaves the state)."""
-    return list(session.scalars(_due_query(status, column, before, after)))
+def _due_query(status: P, column: Any, before: Any, after: Any) -> Select[Participation]:
+    """The due participations (`_due_where`), loaded as their emails use them."""
+    return _due_where(select(Participation), status, column, before, after).options(
+        contains_eager(Participation.trial).joinedload(Trial.job),
+        joinedload(Participation.dossier).joinedload(Dossier.candidate),
+        joinedload(Participation.slot),
+    )
 
 
 def _every_due(
     session: Session, status: P, column: Any, before: Any, after: Any
 ) -> Iterator[Participation]:
-    """Every participation `_due` would find, batch after batch: the reminder sweep skips many
+    """Every due participation (`_due_query`), batch after batch: the reminder sweep skips many
     (not due yet, reminded already), and a first batch of those must not hide the rest (with
     2,000 invitees on one deadline, only the first 500 used to be reminded)."""
     last: tuple[Any, uuid.UUID] | None = None
@@ -83,12 +87,9 @@ def _queue_once(
     participation: Participation,
     kind: str,
     context: dict[str, Any],
-    *,
-    calendar_method: str | None = None,
-    calendar_ics: str | None = None,
 ) -> bool:
-    """Queue this email about the participation (a reminder, or the invitation's expiry) unless
-    it went out already for this SEQUENCE; True if queued now."""
+    """Queue this reminder about the participation unless it went out already for this
+    SEQUENCE; True if queued now."""
     key = f"{kind}:{participation.id}:{participation.sequence}"
     if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
         return False
@@ -100,8 +101,6 @@ def _queue_once(
         known_new=True,  # checked just above
         context=context,
         actor=ACTOR,
-        calendar_method=calendar_method,
-        calendar_ics=calendar_ics,
     )
     return True
 
@@ -172,41 +171,80 @@ def send_reminders(*, publish: Publish) -> int:
 
 def expire_unanswered(*, publish: Publish) -> int:
     """At the deadline, an unanswered invitation expires (or, if the trial says so, gets the
-    first free slot); HR sees it in the history and in the trial's expired participations."""
+    first free slot); HR sees it in the history and in the trial's expired participations.
+
+    A tick claims one batch (the next tick takes the rest) and writes it in a few statements:
+    the statuses in one UPDATE, the history in one INSERT, and one calendar change per
+    participation for the scheduler's SEND_CALENDARS task, which builds the expiry email and
+    its METHOD:CANCEL after the commit, as it does for every other calendar. That event is in
+    the outbox, written in this transaction: a crash after the commit loses no email."""
     now = utcnow()
-    handled = 0
     with unit_of_work(publish) as session:
-        for participation in _due(
-            session, P.INVITED, Participation.response_deadline, now, now - HORIZON * 12
-        ):
-            if participation.trial.auto_assign_slots and _assign_first_free(session, participation):
-                handled += 1
-                continue
-            move(participation, "expire")
-            history.record(
-                session,
-                actor=ACTOR,
-                action="invitation_expired",
-                dossier_id=participation.dossier_id,
-                before={"status": P.INVITED.value},
-                after={"status": P.EXPIRED.value, "participation_id": str(participation.id)},
+        claimed = session.execute(
+            _due_where(
+                select(Participation.id, Trial.auto_assign_slots),
+                P.INVITED,
+                Participation.response_deadline,
+                now,
+                now - HORIZON * 12,
             )
-            # Its event leaves the candidate's calendar: the email carries METHOD:CANCEL (same
-            # UID, the next SEQUENCE).
-            method = ics = None
-            if has_calendar_event(participation):
-                participation.sequence += 1
-                method, ics = "CANCEL", build_cancel(trial_event(participation)).decode()
-            _queue_once(
-                session,
-                participation,
-                "invitation_expired",
-                trial_context(participation),
-                calendar_method=method,
-                calendar_ics=ics,
-            )
-            handled += 1
-    return handled
+        ).all()
+        to_expire = [id_ for id_, auto_assign in claimed if not auto_assign]
+        to_expire += _assign_or_leave(session, [id_ for id_, auto in claimed if auto])
+        _expire(session, to_expire)
+    return len(claimed)
+
+
+def _assign_or_leave(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Give these participations (of trials that assign at the deadline) the first free slot,
+    one by one; returns those left without one, to expire."""
+    if not ids:
+        return []
+    left = []
+    for participation in session.scalars(
+        select(Participation).where(Participation.id.in_(ids)).options(*loading.PARTICIPATION)
+    ):
+        if not _assign_first_free(session, participation):
+            left.append(participation.id)
+    return left
+
+
+def _expire(session: Session, ids: list[uuid.UUID]) -> None:
+    """Expire these claimed invitations in bulk. Those with an event in the candidate's
+    calendar (a time: `has_calendar_event`) move to the next SEQUENCE: their expiry email
+    carries METHOD:CANCEL for it, same UID."""
+    if not ids:
+        return
+    # Every one of them is still invited (the claim's condition and its lock say so).
+    expired = participation_transition(P.INVITED, "expire")
+    rows = session.execute(
+        update(Participation)
+        .where(Participation.id.in_(ids))
+        .values(
+            status=expired,
+            sequence=Participation.sequence
+            + case((Participation.starts_at.is_not(None), 1), else_=0),
+        )
+        .returning(Participation.id, Participation.dossier_id, Participation.sequence)
+        .execution_options(synchronize_session=False)
+    ).all()
+    history.record_many(
+        session,
+        actor=ACTOR,
+        action="invitation_expired",
+        entries=[
+            {
+                "dossier_id": dossier_id,
+                "before": {"status": P.INVITED.value},
+                "after": {"status": expired.value, "participation_id": str(id_)},
+            }
+            for id_, dossier_id, _ in rows
+        ],
+    )
+    for id_, _, sequence in rows:
+        send_calendar(
+            session, CalendarChange(participation_id=id_, sequence=sequence, purpose="expire")
+        )
 
 
 def _assign_first_free(session: Session, participation: Participation) -> bool:

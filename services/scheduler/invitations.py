@@ -122,6 +122,8 @@ def _kind(participation: Participation, purpose: str) -> str:
     """The email that carries a calendar change."""
     if purpose == "cancel":
         return "cancellation"
+    if purpose == "expire":
+        return "invitation_expired"
     if purpose == "update":
         return "postponement"
     if purpose == "change":
@@ -134,6 +136,8 @@ def _kind(participation: Participation, purpose: str) -> str:
 
 
 _UPDATES = ("postponement", "trial_changed")
+# The emails that end a participation: they remove its event from the candidate's calendar.
+_ENDINGS = ("cancellation", "invitation_expired")
 
 
 def _may_answer(participation: Participation) -> bool:
@@ -180,14 +184,13 @@ def _calendar_email(
         link, link_kind = link_for(tokens, participation, LinkPurpose.BOOK_SLOT), "change"
         until = _answers_until(participation)
         context["change_link"] = link
+    if kind in _ENDINGS:
+        # Never booked: no calendar entry to remove, and no time of theirs to name.
+        method = "CANCEL" if participation.starts_at is not None else None
     if kind == "cancellation":
-        method = "CANCEL"
         context["reason"] = event.reason
         if event.ending:
             context["ending"] = event.ending
-        if participation.starts_at is None:
-            # Never booked: no calendar entry to remove, and no time of theirs to name.
-            method = None
     elif kind == "trial_changed":
         context["changed"] = event.changed or []
         context["reason"] = event.reason
