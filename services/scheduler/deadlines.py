@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from services.scheduler.invitations import answer_links, link_for, trial_context
 from shared import history, links, loading, offers
-from shared.messages import notify
-from shared.models import Dossier, LinkPurpose, Message, Participation, Trial, utcnow
+from shared.messages import Email, queue_messages, queued_keys
+from shared.models import Dossier, LinkPurpose, Participation, Trial, utcnow
 from shared.outbox import Publish, unit_of_work
 from shared.participations import SlotFull, announce, book, free_slots, move, send_calendar
 from shared.tasks import CalendarChange
@@ -82,27 +82,9 @@ def _every_due(
         last = (getattr(batch[-1], column.key), batch[-1].id)
 
 
-def _queue_once(
-    session: Session,
-    participation: Participation,
-    kind: str,
-    context: dict[str, Any],
-) -> bool:
-    """Queue this reminder about the participation unless it went out already for this
-    SEQUENCE; True if queued now."""
-    key = f"{kind}:{participation.id}:{participation.sequence}"
-    if session.scalar(select(Message.id).where(Message.idempotency_key == key)) is not None:
-        return False
-    notify(
-        session,
-        kind,
-        participation.dossier,
-        idempotency_key=key,
-        known_new=True,  # checked just above
-        context=context,
-        actor=ACTOR,
-    )
-    return True
+def _key(kind: str, participation: Participation) -> str:
+    """A reminder's message key: once per SEQUENCE (a new time reminds again)."""
+    return f"{kind}:{participation.id}:{participation.sequence}"
 
 
 def invited_well_before(invited_at: datetime, reminder_at: datetime, lead: timedelta) -> bool:
@@ -129,44 +111,67 @@ def _longest_leads(session: Session) -> tuple[timedelta, timedelta]:
 
 def send_reminders(*, publish: Publish) -> int:
     """Remind unanswered invitations before their deadline, and attendees before the trial;
-    returns how many reminders were queued."""
+    returns how many reminders were queued. The reminders sent already (one per SEQUENCE) are
+    found in one query per thousand, and the new ones queued in bulk (`queue_messages`)."""
     now = utcnow()
-    sent = 0
-    tokens: list[dict[str, Any]] = []
     with unit_of_work(publish) as session:
         response_lead, trial_lead = _longest_leads(session)
-        for participation in _every_due(
-            session, P.INVITED, Participation.response_deadline, now + response_lead, now
-        ):
-            assert participation.response_deadline is not None
-            hours = timedelta(hours=participation.trial.response_reminder_hours)
-            if not hours or participation.response_deadline - hours > now:
-                continue
-            if not invited_well_before(
-                participation.created_at, participation.response_deadline - hours, hours
-            ):
-                continue  # the invitation itself is still fresh: no "we have not heard"
-            key = f"response_reminder:{participation.id}:{participation.sequence}"
-            if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
-                continue  # already reminded: issue no new links
-            context = trial_context(participation)
-            if participation.trial.uses_slots and participation.slot_id is None:
-                context["booking_link"] = link_for(tokens, participation, LinkPurpose.BOOK_SLOT)
-            else:
-                context.update(answer_links(tokens, participation))
-            sent += _queue_once(session, participation, "response_reminder", context)
-        for participation in _every_due(
-            session, P.ACCEPTED, Participation.starts_at, now + trial_lead, now
-        ):
-            assert participation.starts_at is not None
-            hours = timedelta(hours=participation.trial.trial_reminder_hours)
-            if not hours or participation.starts_at - hours > now:
-                continue
-            sent += _queue_once(
-                session, participation, "trial_reminder", trial_context(participation)
+        due = [
+            ("response_reminder", participation)
+            for participation in _every_due(
+                session, P.INVITED, Participation.response_deadline, now + response_lead, now
             )
+            if _response_reminder_due(participation, now)
+        ]
+        due += [
+            ("trial_reminder", participation)
+            for participation in _every_due(
+                session, P.ACCEPTED, Participation.starts_at, now + trial_lead, now
+            )
+            if _trial_reminder_due(participation, now)
+        ]
+        sent = queued_keys(session, [_key(kind, p) for kind, p in due])
+        tokens: list[dict[str, Any]] = []
+        # Already reminded: no new email, and no new links.
+        emails = [_reminder(tokens, kind, p) for kind, p in due if _key(kind, p) not in sent]
         links.insert_all(session, tokens)
-    return sent
+        queue_messages(session, emails, actor=ACTOR)
+    return len(emails)
+
+
+def _response_reminder_due(participation: Participation, now: datetime) -> bool:
+    assert participation.response_deadline is not None
+    hours = timedelta(hours=participation.trial.response_reminder_hours)
+    if not hours or participation.response_deadline - hours > now:
+        return False
+    # While the invitation itself is still fresh: no "we have not heard".
+    return invited_well_before(
+        participation.created_at, participation.response_deadline - hours, hours
+    )
+
+
+def _trial_reminder_due(participation: Participation, now: datetime) -> bool:
+    assert participation.starts_at is not None
+    hours = timedelta(hours=participation.trial.trial_reminder_hours)
+    return bool(hours) and participation.starts_at - hours <= now
+
+
+def _reminder(tokens: list[dict[str, Any]], kind: str, participation: Participation) -> Email:
+    """The reminder email; a response reminder carries the links to answer (their rows are
+    added to `tokens`)."""
+    context = trial_context(participation)
+    if kind == "response_reminder":
+        if participation.trial.uses_slots and participation.slot_id is None:
+            context["booking_link"] = link_for(tokens, participation, LinkPurpose.BOOK_SLOT)
+        else:
+            context.update(answer_links(tokens, participation))
+    return Email(
+        kind=kind,
+        idempotency_key=_key(kind, participation),
+        candidate=participation.dossier.candidate,
+        context=context,
+        dossier_id=participation.dossier_id,
+    )
 
 
 def expire_unanswered(*, publish: Publish) -> int:

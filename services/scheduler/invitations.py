@@ -12,8 +12,8 @@ from sqlalchemy import select
 from shared import links, loading
 from shared.calendar import build_cancel, build_request
 from shared.emails.calendar_text import LinkKind
-from shared.messages import Email, queue_messages
-from shared.models import LinkPurpose, Message, Participation, utcnow
+from shared.messages import Email, queue_messages, queued_keys
+from shared.models import LinkPurpose, Participation, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.tasks import CalendarChange, SendCalendars
 from shared.trial_events import trial_event
@@ -101,13 +101,7 @@ def send_calendars(
                 current.append((change, participation, kind, _message_key(kind, participation)))
             # else superseded: the change of the newer SEQUENCE sends the current calendar
         # One query for the whole block: the emails already queued (a batch delivered twice).
-        queued = set(
-            session.scalars(
-                select(Message.idempotency_key).where(
-                    Message.idempotency_key.in_([key for *_, key in current])
-                )
-            )
-        )
+        queued = queued_keys(session, [key for *_, key in current])
         tokens: list[dict[str, Any]] = []
         emails = []
         for change, participation, kind, key in current:

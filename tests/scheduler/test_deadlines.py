@@ -13,6 +13,7 @@ from services.scheduler.invitations import trial_context
 from shared import loading
 from shared.db import session_scope
 from shared.emails.texts import render
+from shared.messages import Email, queue_messages
 from shared.models import Message, Participation, utcnow
 from tests.replies_flow import run_calendars
 
@@ -225,13 +226,15 @@ def _remind_now(participation_id: uuid.UUID) -> None:
     with session_scope() as session:
         participation = session.get(Participation, participation_id, options=loading.PARTICIPATION)
         assert participation is not None
-        deadlines._queue_once(
-            session,
-            participation,
-            "response_reminder",
-            {
+        reminder = Email(
+            kind="response_reminder",
+            idempotency_key=deadlines._key("response_reminder", participation),
+            candidate=participation.dossier.candidate,
+            context={
                 **trial_context(participation),
                 "accept_link": "https://x.example/c/a",
                 "decline_link": "https://x.example/c/d",
             },
+            dossier_id=participation.dossier_id,
         )
+        queue_messages(session, [reminder], actor=deadlines.ACTOR)
