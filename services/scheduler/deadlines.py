@@ -194,10 +194,10 @@ def expire_unanswered(*, publish: Publish) -> int:
                 now - HORIZON * 12,
             )
         ).all()
-        to_expire = [id_ for id_, auto_assign in claimed if not auto_assign]
-        to_expire += _assign_or_leave(session, [id_ for id_, auto in claimed if auto])
-        _expire(session, to_expire)
-    return len(claimed)
+        auto = [id_ for id_, auto_assign in claimed if auto_assign]
+        left = _assign_or_leave(session, auto)
+        expired = _expire(session, [id_ for id_, auto_assign in claimed if not auto_assign] + left)
+    return len(auto) - len(left) + expired
 
 
 def _assign_or_leave(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -214,17 +214,18 @@ def _assign_or_leave(session: Session, ids: list[uuid.UUID]) -> list[uuid.UUID]:
     return left
 
 
-def _expire(session: Session, ids: list[uuid.UUID]) -> None:
-    """Expire these claimed invitations in bulk. Those with an event in the candidate's
-    calendar (a time: `has_calendar_event`) move to the next SEQUENCE: their expiry email
-    carries METHOD:CANCEL for it, same UID."""
+def _expire(session: Session, ids: list[uuid.UUID]) -> int:
+    """Expire these claimed invitations in bulk; returns how many. Those with an event in the
+    candidate's calendar (a time: `has_calendar_event`) move to the next SEQUENCE: their expiry
+    email carries METHOD:CANCEL for it, same UID."""
     if not ids:
-        return
-    # Every one of them is still invited (the claim's condition and its lock say so).
+        return 0
     expired = participation_transition(P.INVITED, "expire")
     rows = session.execute(
         update(Participation)
-        .where(Participation.id.in_(ids))
+        # Still invited: PostgreSQL's claim locked them, but SQLite takes no row locks, and a
+        # second beat that read the same rows must change none of them.
+        .where(Participation.id.in_(ids), Participation.status == P.INVITED)
         .values(
             status=expired,
             sequence=Participation.sequence
@@ -250,6 +251,7 @@ def _expire(session: Session, ids: list[uuid.UUID]) -> None:
         send_calendar(
             session, CalendarChange(participation_id=id_, sequence=sequence, purpose="expire")
         )
+    return len(rows)
 
 
 def _assign_first_free(session: Session, participation: Participation) -> bool:

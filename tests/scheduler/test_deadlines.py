@@ -1,5 +1,6 @@
 """Beat's deadline sweeps, called directly: expiry, automatic slots, reminders once."""
 
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -63,6 +64,45 @@ def test_unanswered_invitations_expire_once(client: Any, build: Any, hr: dict[st
     with session_scope() as session:
         kinds = session.scalars(select(Message.kind).where(Message.kind == "invitation_expired"))
         assert len(list(kinds)) == 2
+
+
+def test_two_beats_at_once_expire_and_email_each_once(
+    client: Any, build: Any, hr: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two beats tick together, batches of two, until neither finds anything: their claims
+    skip each other's locked rows, so each invitation expires once and gets one email."""
+    monkeypatch.setattr(deadlines, "BATCH", 2)
+    job = build.job()
+    dossiers = [build.dossier(job) for _ in range(7)]
+    trial = build.written_trial(job)
+    build.invite(trial, *dossiers)
+    _pass_deadline(trial["id"])
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def beat() -> None:
+        try:
+            start.wait()
+            while handled := expire_unanswered(publish=_no_publish):
+                counts.append(handled)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(counts) == 7
+    assert _states(client, hr, trial["id"]) == ["expired"] * 7
+    run_calendars()
+    with session_scope() as session:
+        emails = session.scalars(
+            select(Message.dossier_id).where(Message.kind == "invitation_expired")
+        ).all()
+    assert sorted(str(d) for d in emails) == sorted(d["id"] for d in dossiers)
 
 
 def test_auto_assign_gives_the_first_free_slots(
