@@ -26,6 +26,7 @@ WAITING = frozenset({MessageStatus.QUEUED, MessageStatus.RETRYING})
 # the states HR may resend from, on purpose
 ENDED_BADLY = frozenset({MessageStatus.FAILED, MessageStatus.UNKNOWN})
 ABANDONED = "the worker stopped during the send; not resent automatically"
+_KEYS_PER_QUERY = 1000  # bound parameters of one IN: well under SQLite's limit
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,21 @@ def queue_messages(session: Session, emails: Sequence[Email], *, actor: str) -> 
         history.record_many(
             session, actor=actor, action=f"email_queued:{kind}", entries=kind_entries
         )
+
+
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these idempotency keys have their message already (a block delivered twice, a
+    reminder sent at an earlier tick): one query per thousand keys, not one per key."""
+    found: set[str] = set()
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        found.update(
+            session.scalars(
+                select(Message.idempotency_key).where(
+                    Message.idempotency_key.in_(keys[start : start + _KEYS_PER_QUERY])
+                )
+            )
+        )
+    return found
 
 
 def _send(session: Session, event_key: str, message_id: uuid.UUID) -> None:

@@ -79,12 +79,14 @@ def withdraw_event(session: Session, participation: Participation, ending: str) 
 
 def send_calendar(session: Session, change: CalendarChange) -> None:
     """Have the scheduler build and email this calendar once the transaction commits; the
-    changes of one transaction (a whole trial's postponement) travel in blocks."""
+    changes of one transaction (a whole trial's postponement) travel in blocks. The key names
+    the purpose too: an expiry without an event in the calendar keeps the SEQUENCE of the
+    invitation it ends."""
     add_to_batch(
         session,
         task_name=SEND_CALENDARS,
         item=change,
-        idempotency_key=f"calendar:{change.participation_id}:{change.sequence}",
+        idempotency_key=f"calendar:{change.participation_id}:{change.sequence}:{change.purpose}",
         size=CALENDARS_PER_TASK,
     )
 

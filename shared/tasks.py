@@ -55,7 +55,7 @@ class SendMessages(BaseModel):
     items: list[uuid.UUID]
 
 
-CalendarPurpose = Literal["invite", "confirm_booking", "update", "change", "cancel"]
+CalendarPurpose = Literal["invite", "confirm_booking", "update", "change", "cancel", "expire"]
 
 
 class CalendarChange(BaseModel):
@@ -64,7 +64,9 @@ class CalendarChange(BaseModel):
     `invite`: the first invitation (or the booking link of a slot trial); `confirm_booking`: a
     booked slot; `update`: a postponement (`previous_starts_at` says from when); `change`: the
     trial's details changed, not its time (`changed` names the fields); `cancel`:
-    METHOD:CANCEL (`ending` says why, when HR did not cancel it).
+    METHOD:CANCEL (`ending` says why, when HR did not cancel it); `expire`: the invitation
+    expired unanswered at its deadline (the `invitation_expired` email, with METHOD:CANCEL if
+    the candidate has the event in their calendar).
     """
 
     participation_id: uuid.UUID

@@ -1,11 +1,30 @@
-"""Participations to answer through the calendar, made through the API as HR would."""
+"""Participations to answer through the calendar, made through the API as HR would, and the
+scheduler's calendar task run by hand on the changes they wrote."""
 
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
+from services.scheduler.invitations import send_calendars
 from shared.db import session_scope
-from shared.models import Participation, Slot
+from shared.models import OutboxEvent, Participation, Slot
 from shared.participations import book
+from shared.tasks import SEND_CALENDARS, SendCalendars
+
+
+def run_calendars() -> None:
+    """What the scheduler would do with the calendar changes written so far (and not done):
+    build and queue their emails. Their events stay unpublished."""
+    with session_scope() as session:
+        events = session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.task_name == SEND_CALENDARS, OutboxEvent.done_at.is_(None))
+            .order_by(OutboxEvent.created_at)
+        ).all()
+        blocks = [(e.id, SendCalendars.model_validate(e.payload)) for e in events]
+    for event_id, block in blocks:
+        send_calendars(block, publish=lambda _: None, event_id=event_id)
 
 
 def participation_of(client: Any, hr: dict[str, str], p: dict[str, Any]) -> dict[str, Any]:

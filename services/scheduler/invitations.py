@@ -12,8 +12,8 @@ from sqlalchemy import select
 from shared import links, loading
 from shared.calendar import build_cancel, build_request
 from shared.emails.calendar_text import LinkKind
-from shared.messages import Email, queue_messages
-from shared.models import LinkPurpose, Message, Participation, utcnow
+from shared.messages import Email, queue_messages, queued_keys
+from shared.models import LinkPurpose, Participation, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
 from shared.tasks import CalendarChange, SendCalendars
 from shared.trial_events import trial_event
@@ -101,13 +101,7 @@ def send_calendars(
                 current.append((change, participation, kind, _message_key(kind, participation)))
             # else superseded: the change of the newer SEQUENCE sends the current calendar
         # One query for the whole block: the emails already queued (a batch delivered twice).
-        queued = set(
-            session.scalars(
-                select(Message.idempotency_key).where(
-                    Message.idempotency_key.in_([key for *_, key in current])
-                )
-            )
-        )
+        queued = queued_keys(session, [key for *_, key in current])
         tokens: list[dict[str, Any]] = []
         emails = []
         for change, participation, kind, key in current:
@@ -122,6 +116,8 @@ def _kind(participation: Participation, purpose: str) -> str:
     """The email that carries a calendar change."""
     if purpose == "cancel":
         return "cancellation"
+    if purpose == "expire":
+        return "invitation_expired"
     if purpose == "update":
         return "postponement"
     if purpose == "change":
@@ -134,6 +130,8 @@ def _kind(participation: Participation, purpose: str) -> str:
 
 
 _UPDATES = ("postponement", "trial_changed")
+# The emails that end a participation: they remove its event from the candidate's calendar.
+_ENDINGS = ("cancellation", "invitation_expired")
 
 
 def _may_answer(participation: Participation) -> bool:
@@ -180,14 +178,13 @@ def _calendar_email(
         link, link_kind = link_for(tokens, participation, LinkPurpose.BOOK_SLOT), "change"
         until = _answers_until(participation)
         context["change_link"] = link
+    if kind in _ENDINGS:
+        # Never booked: no calendar entry to remove, and no time of theirs to name.
+        method = "CANCEL" if participation.starts_at is not None else None
     if kind == "cancellation":
-        method = "CANCEL"
         context["reason"] = event.reason
         if event.ending:
             context["ending"] = event.ending
-        if participation.starts_at is None:
-            # Never booked: no calendar entry to remove, and no time of theirs to name.
-            method = None
     elif kind == "trial_changed":
         context["changed"] = event.changed or []
         context["reason"] = event.reason

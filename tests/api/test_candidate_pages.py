@@ -13,7 +13,8 @@ from shared.db import session_scope
 from shared.models import CandidateToken, Message, utcnow
 from tests.api.test_cv_bank import PDF
 from tests.api.test_slot_trials import BOOKING
-from tests.scheduler.test_endings import _emails, _run_calendars
+from tests.replies_flow import run_calendars
+from tests.scheduler.test_endings import _emails
 
 
 def _link(application_id: str, kind: str) -> str:
@@ -348,7 +349,7 @@ def test_after_an_answer_or_a_booking_the_page_offers_the_emailed_calendar(
         headers=hr,
     ).json()
     build.invite(slot_trial, booking)
-    _run_calendars()
+    run_calendars()
 
     invitation, emailed = _emailed_event(answering["id"], "trial_invitation")
     accept = str(invitation.context["accept_link"])
@@ -364,7 +365,7 @@ def test_after_an_answer_or_a_booking_the_page_offers_the_emailed_calendar(
     slots = client.get(f"/api/v1/trials/{slot_trial['id']}/slots", headers=hr).json()["items"]
     page = client.post(link, data={"action": "book_slot", "slot_id": slots[1]["id"]})
     assert page.status_code == 200
-    _run_calendars()
+    run_calendars()
     _, emailed = _emailed_event(booking["id"], "booking_confirmation")
     downloaded = _downloaded_event(client, page)
     _same_event(downloaded, emailed)

@@ -164,6 +164,20 @@ def test_invite_then_expire_at_the_deadline(stack: Stack, mailbox: Mailbox) -> N
     mailbox.wait_for(2, where=_to(address), timeout=30)  # the validation and the invitation
     page = httpx.get(_links(invitations[address].message)[0])
     assert page.status_code == 410, "the link expired with the deadline"
+    # The expiry email takes the event out of the calendar: same UID, the next SEQUENCE.
+    [expiry] = mailbox.wait_for(
+        1,
+        where=lambda m: (
+            _to(address)(m)
+            and _calendar(m.message) is not None
+            and _calendar(m.message).method == "CANCEL"
+        ),  # type: ignore[union-attr]
+        timeout=30,
+    )
+    event = _calendar(expiry.message)
+    assert event is not None
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+    assert str(event["UID"]) == str(_calendar(invitations[address].message)["UID"])  # type: ignore[index]
 
 
 def test_global_postponement_updates_everyone(stack: Stack, mailbox: Mailbox) -> None:

@@ -21,8 +21,7 @@ from shared.models import Message, Participation
 from shared.participations import announce
 from shared.settings import get_settings
 from tests import libical
-from tests.replies_flow import accepted_slot
-from tests.scheduler.test_endings import _run_calendars
+from tests.replies_flow import accepted_slot, run_calendars
 
 DEADLINE = "2027-03-20T12:00:00+01:00"
 INFO = "Munissez-vous de votre carte d'identité; pas de calculatrice, ni de téléphone."
@@ -116,7 +115,7 @@ def test_each_invitation_event_carries_its_own_link_in_its_own_language(
     ]
     trial = build.written_trial(job, info=INFO, response_deadline=DEADLINE)
     build.invite(trial, *dossiers)  # one block: the bulk path
-    _run_calendars()
+    run_calendars()
 
     invitations = _emails("trial_invitation")
     assert len(invitations) == 4
@@ -154,7 +153,7 @@ def test_a_booked_slot_event_carries_the_change_link(
         participation = session.get(Participation, uuid.UUID(p["id"]))
         assert participation is not None
         announce(session, participation, "confirm_booking")
-    _run_calendars()
+    run_calendars()
 
     [message] = _emails("booking_confirmation")
     email = _arrived(message)
@@ -180,7 +179,7 @@ def test_an_update_while_unanswered_carries_new_answer_links(
     waiting, answered = build.dossier(job), build.dossier(job)
     trial = build.written_trial(job, info=INFO)
     build.invite(trial, waiting, answered)
-    _run_calendars()
+    run_calendars()
     with session_scope() as session:
         participation = session.scalars(
             select(Participation).where(Participation.dossier_id == uuid.UUID(answered["id"]))
@@ -192,7 +191,7 @@ def test_an_update_while_unanswered_carries_new_answer_links(
         headers=hr,
     )
     assert moved.status_code == 200, moved.text
-    _run_calendars()
+    run_calendars()
 
     by_dossier = {str(m.dossier_id): m for m in _emails("postponement")}
     unanswered = by_dossier[waiting["id"]]
@@ -228,7 +227,7 @@ def test_hr_contact_is_what_events_name(
         job = build.job()
         trial = build.written_trial(job, info="")
         build.invite(trial, build.dossier(job))
-        _run_calendars()
+        run_calendars()
         [message] = _emails("trial_invitation")
         event = _event(_arrived(message))
     finally:
@@ -259,12 +258,12 @@ def test_a_cancellation_names_no_slot_never_booked(
     }
     trial = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr).json()
     build.invite(trial, dossier)
-    _run_calendars()
+    run_calendars()
     cancelled = client.post(
         f"/api/v1/trials/{trial['id']}/cancel", json={"reason": "Jury indisponible."}, headers=hr
     )
     assert cancelled.status_code == 200, cancelled.text
-    _run_calendars()
+    run_calendars()
 
     [message] = _emails("cancellation")
     email = _arrived(message)

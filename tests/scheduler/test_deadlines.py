@@ -1,5 +1,6 @@
 """Beat's deadline sweeps, called directly: expiry, automatic slots, reminders once."""
 
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -9,12 +10,13 @@ from sqlalchemy import select, update
 
 from services.scheduler import deadlines
 from services.scheduler.deadlines import expire_unanswered, send_reminders
-from services.scheduler.invitations import send_calendars, trial_context
+from services.scheduler.invitations import trial_context
 from shared import loading
 from shared.db import session_scope
 from shared.emails.texts import render
-from shared.models import Message, OutboxEvent, Participation, utcnow
-from shared.tasks import SEND_CALENDARS, SendCalendars
+from shared.messages import Email, queue_messages
+from shared.models import Message, Participation, utcnow
+from tests.replies_flow import run_calendars
 
 
 def _no_publish(_: Any) -> None:
@@ -57,9 +59,50 @@ def test_unanswered_invitations_expire_once(client: Any, build: Any, hr: dict[st
     assert _states(client, hr, trial["id"]) == ["expired", "expired"]
     notices = client.get(f"/api/v1/notices?job_id={job['id']}", headers=hr).json()["items"]
     assert [n["action"] for n in notices] == ["invitation_expired", "invitation_expired"]
+    run_calendars()  # the scheduler builds the expiry emails
+    run_calendars()  # a block delivered twice sends one email each
     with session_scope() as session:
         kinds = session.scalars(select(Message.kind).where(Message.kind == "invitation_expired"))
         assert len(list(kinds)) == 2
+
+
+def test_two_beats_at_once_expire_and_email_each_once(
+    client: Any, build: Any, hr: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two beats tick together, batches of two, until neither finds anything: their claims
+    skip each other's locked rows, so each invitation expires once and gets one email."""
+    monkeypatch.setattr(deadlines, "BATCH", 2)
+    job = build.job()
+    dossiers = [build.dossier(job) for _ in range(7)]
+    trial = build.written_trial(job)
+    build.invite(trial, *dossiers)
+    _pass_deadline(trial["id"])
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def beat() -> None:
+        try:
+            start.wait()
+            while handled := expire_unanswered(publish=_no_publish):
+                counts.append(handled)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sum(counts) == 7
+    assert _states(client, hr, trial["id"]) == ["expired"] * 7
+    run_calendars()
+    with session_scope() as session:
+        emails = session.scalars(
+            select(Message.dossier_id).where(Message.kind == "invitation_expired")
+        ).all()
+    assert sorted(str(d) for d in emails) == sorted(d["id"] for d in dossiers)
 
 
 def test_auto_assign_gives_the_first_free_slots(
@@ -89,13 +132,9 @@ def test_auto_assign_gives_the_first_free_slots(
     assert [s["booked"] for s in slots] == [1, 1]
 
     # Their confirmations: the deadline to choose has passed, so no link to change the slot
-    # (it would answer 410 at once).
-    with session_scope() as session:
-        payloads = session.scalars(
-            select(OutboxEvent.payload).where(OutboxEvent.task_name == SEND_CALENDARS)
-        ).all()
-    for payload in payloads:
-        send_calendars(SendCalendars.model_validate(payload), publish=_no_publish)
+    # (it would answer 410 at once). The third, left without a slot, had no event in its
+    # calendar: its expiry email carries no CANCEL.
+    run_calendars()
     with session_scope() as session:
         confirmations = session.scalars(
             select(Message).where(Message.kind == "booking_confirmation")
@@ -105,6 +144,8 @@ def test_auto_assign_gives_the_first_free_slots(
             assert "change_link" not in message.context
             _, text, html = render(message.kind, message.language, message.context)
             assert "/c/" not in text and "/c/" not in html
+        [expiry] = session.scalars(select(Message).where(Message.kind == "invitation_expired"))
+        assert (expiry.calendar_method, expiry.calendar_ics) == (None, None)
 
 
 def test_reminders_once_per_sequence(client: Any, build: Any, hr: dict[str, str]) -> None:
@@ -225,13 +266,15 @@ def _remind_now(participation_id: uuid.UUID) -> None:
     with session_scope() as session:
         participation = session.get(Participation, participation_id, options=loading.PARTICIPATION)
         assert participation is not None
-        deadlines._queue_once(
-            session,
-            participation,
-            "response_reminder",
-            {
+        reminder = Email(
+            kind="response_reminder",
+            idempotency_key=deadlines._key("response_reminder", participation),
+            candidate=participation.dossier.candidate,
+            context={
                 **trial_context(participation),
                 "accept_link": "https://x.example/c/a",
                 "decline_link": "https://x.example/c/d",
             },
+            dossier_id=participation.dossier_id,
         )
+        queue_messages(session, [reminder], actor=deadlines.ACTOR)

@@ -12,32 +12,17 @@ import pytest
 from sqlalchemy import select, update
 
 from services.scheduler.deadlines import expire_unanswered
-from services.scheduler.invitations import send_calendars
 from shared import dossiers, replies
 from shared.db import session_scope
 from shared.emails.texts import render
-from shared.models import Dossier, Message, OutboxEvent, Participation, utcnow
-from shared.tasks import SEND_CALENDARS, SendCalendars
+from shared.models import Dossier, Message, Participation, utcnow
 from tests.itip import Answer, email_of
-from tests.replies_flow import accepted_slot, invited, participation_of
+from tests.replies_flow import accepted_slot, invited, participation_of, run_calendars
 from tests.shared.test_calendar_clients import only_event, strict_parse
 
 
 def _no_publish(_: Any) -> None:
     """The events stay in the outbox: the test runs them."""
-
-
-def _run_calendars() -> None:
-    """What the scheduler would do with the calendar changes written so far."""
-    with session_scope() as session:
-        events = session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.task_name == SEND_CALENDARS, OutboxEvent.done_at.is_(None))
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        blocks = [(e.id, SendCalendars.model_validate(e.payload)) for e in events]
-    for event_id, block in blocks:
-        send_calendars(block, publish=_no_publish, event_id=event_id)
 
 
 def _emails(dossier_id: str) -> list[Message]:
@@ -162,11 +147,11 @@ def test_every_ending_sends_cancel(
     client: Any, build: Any, hr: dict[str, str], ending: str
 ) -> None:
     job, dossier, candidate, p = invited(build, client, hr)
-    _run_calendars()  # the invitation, with its METHOD:REQUEST
+    run_calendars()  # the invitation, with its METHOD:REQUEST
 
     status = ENDINGS[ending](client, hr, dossier, candidate, p)
-    _run_calendars()
-    _run_calendars()  # a block delivered twice sends one email
+    run_calendars()
+    run_calendars()  # a block delivered twice sends one email
 
     assert participation_of(client, hr, p)["status"] == status
     kind = KINDS.get(ending, "cancellation")
@@ -186,7 +171,7 @@ def test_a_declined_slot_is_cancelled_and_says_so(
         partstat="DECLINED",
     )
     replies.ingest(email_of(answer, "gmail"), publish=_no_publish)
-    _run_calendars()
+    run_calendars()
 
     [cancel] = [m for m in _emails(dossier["id"]) if m.calendar_method == "CANCEL"]
     _check_cancel(cancel, p, p["sequence"] + 1)
@@ -213,9 +198,9 @@ def test_no_cancel_without_an_event_in_the_calendar(
     }
     trial = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr).json()
     build.invite(trial, dossier)
-    _run_calendars()
+    run_calendars()
     client.post(f"/api/v1/dossiers/{dossier['id']}/reject", json={"reason": "x"}, headers=hr)
-    _run_calendars()
+    run_calendars()
 
     items = client.get(f"/api/v1/trials/{trial['id']}/participations", headers=hr).json()
     assert items["items"][0]["status"] == "cancelled"

@@ -44,14 +44,13 @@ def test_no_empty_place_or_information(cancelled: bool) -> None:
 
 
 def test_the_calendars_the_scheduler_sent(client: Any, build: Any, hr: dict[str, str]) -> None:
-    from tests.replies_flow import invited
-    from tests.scheduler.test_endings import _run_calendars
+    from tests.replies_flow import invited, run_calendars
 
     for fields in ({}, {"location": "", "info": ""}):
         job, dossier, candidate, p = invited(build, client, hr, **fields)
-        _run_calendars()
+        run_calendars()
         client.post(f"/api/v1/participations/{p['id']}/cancel", json={}, headers=hr)
-        _run_calendars()
+        run_calendars()
     with session_scope() as session:
         calendars = session.scalars(
             select(Message.calendar_ics).where(Message.calendar_ics.is_not(None))
