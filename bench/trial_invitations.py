@@ -6,8 +6,8 @@ with an aiosmtpd server in this process, seeds --candidates open dossiers for on
      accepted by the SMTP server;
   2. postpones the trial: time to the last update accepted;
   3. baseline in the same run: a bare aiosmtplib loop sending as many messages of the same
-     size over one connection to the same server, once after each of the two (their mean;
-     goal: the stack at >= 1.0x its rate);
+     size over one connection to the same server, in a process of its own like the notifier,
+     once after each of the two (their mean; goal: the stack at >= 1.0x its rate);
   4. a slot trial of --slots slots (capacity 5) invites --bookers candidates, who all book at
      once: their p99 against that of as many GET /healthz at once (the floor), the API's CPU
      per booking, and 0 double bookings;
@@ -23,16 +23,17 @@ import asyncio
 import os
 import re
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from datetime import date, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlencode, urlsplit
 
-import aiosmtplib
 import httpx
 
-from bench.harness import PeakMemory, Run, cpu_seconds, running_stack
+from bench.harness import SERVER, PeakMemory, Run, cpu_seconds, running_stack
 from bench.table import Row, quick, report, row
 from tests.builders import seed_dossiers
 from tests.mailbox import SmtpServer
@@ -47,16 +48,16 @@ def seed(job_id: uuid.UUID, count: int) -> None:
 
 
 def bare_loop(port: int, template: bytes, count: int) -> float:
-    """Seconds a bare aiosmtplib loop takes to send `count` messages over one connection."""
-
-    async def run() -> float:
-        async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as smtp:
-            started = time.perf_counter()
-            for n in range(count):
-                await smtp.sendmail("rh@recrue.local", [f"loop{n}@example.org"], template)
-            return time.perf_counter() - started
-
-    return asyncio.run(run())
+    """Seconds a bare aiosmtplib loop takes to send `count` messages over one connection, in a
+    process of its own (`bench.bare_smtp_loop`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bare_smtp_loop", str(port), str(count)],
+        input=template,
+        capture_output=True,
+        check=True,
+        timeout=900,
+    )
+    return float(done.stdout)
 
 
 def wait_count(smtp: SmtpServer, count: int, timeout: float) -> tuple[float, float]:
@@ -102,7 +103,9 @@ def measure(
         sample = smtp.mailbox.messages[0].message.as_bytes()
         # The loop runs between the two measurements and after them: the machine's speed drifts
         # within a run, and the baseline is their mean.
+        server_before = cpu_seconds(stack)[SERVER]
         loops = [bare_loop(smtp.port, sample, candidates)]
+        server_in_loop = cpu_seconds(stack)[SERVER] - server_before
 
         smtp.mailbox.clear()
         started = time.time()
@@ -119,6 +122,9 @@ def measure(
         report["  first invitation accepted after"] = f"{first_seconds:.1f} s"
         report[f"baseline: bare aiosmtplib loop, {n} messages of {len(sample)} bytes"] = (
             f"{loop_seconds:.1f} s ({' and '.join(f'{s:.1f}' for s in loops)} s)"
+        )
+        report[f"  CPU of the first loop: {SERVER}"] = (
+            f"{server_in_loop:.1f} s ({server_in_loop / n * 1000:.1f} ms per message)"
         )
         for name in after:  # where the invitations' time went
             spent = after[name] - before[name]
