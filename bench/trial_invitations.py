@@ -50,8 +50,8 @@ def bare_loop(port: int, template: bytes, count: int) -> float:
     """Seconds a bare aiosmtplib loop takes to send `count` messages over one connection.
 
     It runs in this process, beside the SMTP server: sending from a process of its own, as the
-    notifier does, made it about 12% slower (355-370 against 400-415 messages a second,
-    alternated, 2026-12-01), so this is the stricter baseline."""
+    notifier does, made it slower (352-371 against 400-415 messages a second, alternated,
+    2026-12-01; see bench/README.md), so this is the stricter baseline."""
 
     async def run() -> float:
         async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port) as smtp:
