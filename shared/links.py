@@ -3,6 +3,7 @@ revocable and used once (a row per link). The api and the scheduler both issue t
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -23,8 +24,14 @@ class LinkProblem(Exception):
         self.token = token
 
 
+@lru_cache(maxsize=8)
+def _signer(key: str, salt: str) -> URLSafeSerializer:
+    """One serializer per key and purpose: a bulk invitation signs thousands of links."""
+    return URLSafeSerializer(key, salt=salt)
+
+
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(signing_key(), salt="recrue.candidate-link")
+    return _signer(signing_key(), "recrue.candidate-link")
 
 
 def issue(session: Session, link: tuple[dict[str, Any], str]) -> tuple[CandidateToken, str]:
@@ -67,7 +74,7 @@ def insert_all(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _privacy_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(signing_key(), salt="recrue.privacy-request")
+    return _signer(signing_key(), "recrue.privacy-request")
 
 
 def privacy_url(candidate_id: uuid.UUID) -> str:

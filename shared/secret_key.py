@@ -41,6 +41,8 @@ def weakness(key: str) -> str | None:
 def signing_key(settings: Settings | None = None) -> str:
     """The key that signs candidate links (WeakSecretKey if the configuration has none fit)."""
     settings = settings or get_settings()
+    if weakness(settings.secret_key) is None:  # the usual case, without resolving VAR_DIR's path
+        return settings.secret_key
     return _resolve(settings.secret_key, settings.resolved_database_url, settings.var_dir.resolve())
 
 

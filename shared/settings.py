@@ -179,14 +179,19 @@ class Settings(BaseSettings):
         return (self.storage_dir or self.var_dir / "files").resolve()
 
     @property
+    def sender(self) -> tuple[str, str]:
+        """MAIL_FROM as (name, address)."""
+        return _name_and_address(self.mail_from)
+
+    @property
     def administration(self) -> str:
         """ADMINISTRATION_NAME, or the name MAIL_FROM shows."""
-        return self.administration_name or parseaddr(self.mail_from)[0] or "Recrue"
+        return self.administration_name or self.sender[0] or "Recrue"
 
     @property
     def contact(self) -> str:
         """HR_CONTACT, or MAIL_FROM's address: whom candidates may ask."""
-        return self.hr_contact or parseaddr(self.mail_from)[1]
+        return self.hr_contact or self.sender[1]
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -202,6 +207,13 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_broker(self) -> bool:
         return self.resolved_broker_url.startswith("filesystem")
+
+
+@lru_cache(maxsize=16)
+def _name_and_address(mail_from: str) -> tuple[str, str]:
+    """Parsed once: email.utils is pure Python, and every calendar of a bulk invitation names
+    its organizer and the HR contact."""
+    return parseaddr(mail_from)
 
 
 @lru_cache

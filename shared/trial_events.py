@@ -1,7 +1,6 @@
 """The calendar event of a participation, as its emails carry it and its page offers it."""
 
 from datetime import datetime
-from email.utils import parseaddr
 
 from shared.calendar import TrialEvent
 from shared.emails.calendar_text import LinkKind, event_description
@@ -22,7 +21,7 @@ def trial_event(
     settings = get_settings()
     trial = participation.trial
     candidate = participation.dossier.candidate
-    organizer_name, organizer_email = parseaddr(settings.mail_from)
+    organizer_name, organizer_email = settings.sender
     assert participation.starts_at is not None
     description = event_description(
         language=candidate.language,

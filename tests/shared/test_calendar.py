@@ -357,3 +357,21 @@ def test_long_non_ascii_description_round_trips_with_folded_crlf_lines() -> None
     assert any(line.startswith(b" ") for line in lines), "a long DESCRIPTION must be folded"
     for line in lines:
         line.decode("utf-8")  # folding must never split a multi-byte character
+
+
+@pytest.mark.parametrize("shift", range(6))
+def test_attendee_name_with_quotes_round_trips_and_no_fold_splits_an_escape(shift: int) -> None:
+    # A double quote in a parameter becomes ^' (RFC 6868); a comma in a text becomes \,. Some
+    # clients misread a fold between the escape character and what it escapes.
+    name = "x" * shift + 'Anne "Nan" O\'Brien-Lefèvre, née ^Dupont^ ' * 2
+    description = ("x" * shift + "Salle 2, étage 3; apportez un stylo, \\ merci. " * 4).strip()
+    raw = build_request(make_event(attendee_name=name, description=description))
+
+    vevent = only(parse(raw), "VEVENT")
+    assert vevent["ATTENDEE"].params["CN"] == name
+    assert vevent["DESCRIPTION"] == description
+    lines = raw.split(b"\r\n")[:-1]
+    assert max(len(line) for line in lines) <= 75
+    folded = [line for n, line in enumerate(lines[:-1]) if lines[n + 1].startswith(b" ")]
+    for line in folded:
+        assert not line.endswith((b"\\", b"^")), line

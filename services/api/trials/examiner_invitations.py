@@ -11,7 +11,6 @@ these emails are sent on assignment, removal and each change."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -137,7 +136,7 @@ def _event(
     schedule: _Schedule, link: TrialExaminer, person: Person, *, sequence: int
 ) -> TrialEvent:
     trial, starts, ends = schedule.trial, schedule.starts, schedule.ends
-    organizer_name, organizer_email = parseaddr(get_settings().mail_from)
+    organizer_name, organizer_email = get_settings().sender
     return TrialEvent(
         uid=f"{link.id}@recrue-examiner",
         sequence=sequence,
