@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from shared import statement_deadline
@@ -104,10 +104,9 @@ def forget_parent_connections() -> None:
 
 
 @contextmanager
-def session_scope(connection: Connection | None = None) -> Iterator[Session]:
-    """A unit of work: commits on success, rolls back on error (workers use this). On
-    `connection` when given (the caller keeps it for what follows the commit)."""
-    session = get_sessionmaker()() if connection is None else get_sessionmaker()(bind=connection)
+def session_scope() -> Iterator[Session]:
+    """A unit of work: commits on success, rolls back on error (workers use this)."""
+    session = get_sessionmaker()()
     try:
         yield session
         session.commit()

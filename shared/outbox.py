@@ -98,22 +98,20 @@ def celery_publisher(app: Celery) -> Publish:
 
 @contextmanager
 def unit_of_work(publish: Publish) -> Iterator[Session]:
-    """A transaction that publishes the events it wrote once it has committed, then marks them
-    on the same connection: no second checkout (and ping) from the pool."""
-    with get_engine().connect() as connection:
-        with session_scope(connection) as session:
-            yield session
-            written = session.info.pop(_WRITTEN, [])
-            session.info.pop(_BATCHES, None)
-        if written:
-            publish_written(connection, written, publish)
+    """A transaction that publishes the events it wrote once it has committed."""
+    with session_scope() as session:
+        yield session
+        written = session.info.pop(_WRITTEN, [])
+        session.info.pop(_BATCHES, None)
+    if written:
+        publish_written(written, publish)
 
 
-def publish_written(connection: Connection, events: Sequence[OutboxEvent], publish: Publish) -> int:
+def publish_written(events: Sequence[OutboxEvent], publish: Publish) -> int:
     """Publish just-committed events, then mark them; any the broker refuses await the relay."""
     published, error = _publish(events, publish)
-    _mark(connection, events, published, error)  # no ORM session: the marks are plain UPDATEs
-    connection.commit()
+    with get_engine().begin() as connection:  # no ORM session: the marks are two plain UPDATEs
+        _mark(connection, events, published, error)
     return len(published)
 
 
