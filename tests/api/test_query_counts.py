@@ -14,7 +14,9 @@ from shared.models import LinkPurpose, Participation
 # A request's own statements: the API key, then the page (`total` only with count=true); the
 # loads of its rows.
 LIST_BUDGET = 6
-PAGE_BUDGET = 8
+# A trial's page loads the candidate's language with the participation: 4 for a booking page,
+# 7 for a booking (the link, the participation, the seat, the flush of three rows, the mark).
+PAGE_BUDGET = 7
 SLOTS = {
     "slot_minutes": 30,
     "capacity": 2,

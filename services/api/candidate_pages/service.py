@@ -115,9 +115,9 @@ def _application(session: Session, token: CandidateToken) -> Application:
 
 def show(*, session: Session, token: CandidateToken, answer: str | None = None) -> Page:
     """The page of a link; a GET never changes anything (mail scanners open links)."""
+    if token.participation_id is not None:  # its page loads the language with the participation
+        return trial_pages.show(session, token, answer)
     language = language_of(session, token)
-    if token.participation_id is not None:
-        return trial_pages.show(session, token, answer, language)
     if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.show(session, token, answer, language)
     if token.purpose == LinkPurpose.KEEP_PROFILE:
@@ -227,11 +227,11 @@ def act(
 ) -> Page:
     """Do what the link is for, once; a repeated POST shows what was done. `document`: a
     file sent with an updated application (its content and name), checked as HR's uploads."""
-    language = language_of(session, token)
     if form.get("action") != token.purpose:
-        return problem_page("wrong_purpose", language)
-    if token.participation_id is not None:
-        return trial_pages.act(session, token, form, language)
+        return problem_page("wrong_purpose", language_of(session, token))
+    if token.participation_id is not None:  # its page loads the language with the participation
+        return trial_pages.act(session, token, form)
+    language = language_of(session, token)
     if token.purpose == LinkPurpose.ANSWER_OFFER:
         return offer_pages.act(session, token, form, language)
     if token.purpose == LinkPurpose.KEEP_PROFILE:

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from services.api.candidate_pages.page import Page, gettext
@@ -10,7 +11,15 @@ from shared import answers, history, loading
 from shared.answers import Answer, Result
 from shared.calendar import build_request
 from shared.emails.texts import written_datetime
-from shared.models import CandidateToken, Dossier, LinkPurpose, Participation, Trial, utcnow
+from shared.models import (
+    Candidate,
+    CandidateToken,
+    Dossier,
+    LinkPurpose,
+    Participation,
+    Trial,
+    utcnow,
+)
 from shared.participations import SlotFull, UnknownSlot, announce, book, free_slots, move
 from shared.trial_events import trial_event
 from shared.workflow import CURRENT_PARTICIPATION_STATES, ParticipationStatus, TrialStatus
@@ -22,17 +31,22 @@ def _when(participation: Participation, moment: datetime, language: str) -> str:
     return written_datetime(moment, participation.trial.timezone, language)
 
 
-def _participation(session: Session, token: CandidateToken, lock: bool) -> Participation:
-    """The link's participation, with its trial and job (what every page shows); a page that
-    names the candidate loads them (`_candidate_name`): a booking, the hot path, does not."""
-    participation = session.get(
-        Participation,
-        token.participation_id,
-        with_for_update={"of": Participation} if lock else None,
-        options=[joinedload(Participation.trial).joinedload(Trial.job)],
+def _participation(
+    session: Session, token: CandidateToken, lock: bool
+) -> tuple[Participation, str]:
+    """The link's participation, with its trial and job (what every page shows), and the
+    language of the candidate the link was sent to, in one statement; a page that names the
+    candidate loads them (`_candidate_name`): a booking, the hot path, does not."""
+    language = select(Candidate.language).where(Candidate.id == token.candidate_id)
+    query = (
+        select(Participation, language.scalar_subquery())
+        .where(Participation.id == token.participation_id)
+        .options(joinedload(Participation.trial).joinedload(Trial.job))
     )
-    assert participation is not None
-    return participation
+    if lock:
+        query = query.with_for_update(of=Participation)
+    participation, candidate_language = session.execute(query).one()
+    return participation, candidate_language
 
 
 def _candidate_name(session: Session, participation: Participation) -> str:
@@ -67,9 +81,9 @@ def _state_page(participation: Participation, language: str, status: int = 200) 
     )
 
 
-def show(session: Session, token: CandidateToken, answer: str | None, language: str) -> Page:
+def show(session: Session, token: CandidateToken, answer: str | None) -> Page:
     """The invitation's page (a GET changes nothing)."""
-    participation = _participation(session, token, lock=False)
+    participation, language = _participation(session, token, lock=False)
     if token.purpose == LinkPurpose.BOOK_SLOT:
         return _booking_page(session, participation, language)
     if participation.status != P.INVITED:
@@ -144,9 +158,9 @@ def calendar(session: Session, token: CandidateToken, link: str, language: str) 
     return build_request(event)
 
 
-def act(session: Session, token: CandidateToken, form: dict[str, str], language: str) -> Page:
+def act(session: Session, token: CandidateToken, form: dict[str, str]) -> Page:
     """Answer the invitation or book the slot; a repeated POST changes nothing more."""
-    participation = _participation(session, token, lock=True)
+    participation, language = _participation(session, token, lock=True)
     actor = f"candidate:{token.candidate_id}"
     if (
         participation.status not in CURRENT_PARTICIPATION_STATES
