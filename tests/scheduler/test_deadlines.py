@@ -1,6 +1,5 @@
 """Beat's deadline sweeps, called directly: expiry, automatic slots, reminders once."""
 
-import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from shared.db import session_scope
 from shared.emails.texts import render
 from shared.messages import Email, queue_messages
 from shared.models import Message, Participation, utcnow
+from tests.beats import as_two_beats
 from tests.replies_flow import run_calendars
 
 
@@ -78,23 +78,12 @@ def test_two_beats_at_once_expire_and_email_each_once(
     build.invite(trial, *dossiers)
     _pass_deadline(trial["id"])
     counts: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
 
-    def beat() -> None:
-        try:
-            start.wait()
-            while handled := expire_unanswered(publish=_no_publish):
-                counts.append(handled)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def tick() -> None:
+        while handled := expire_unanswered(publish=_no_publish):
+            counts.append(handled)
 
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    as_two_beats(tick)
     assert sum(counts) == 7
     assert _states(client, hr, trial["id"]) == ["expired"] * 7
     run_calendars()

@@ -2,7 +2,6 @@
 renewal goes out once, the link keeps the profile, holds, the recruit and a valid reserve are
 kept; twice in a row and by two beats at once."""
 
-import threading
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from services.scheduler.retention import send_renewals, sweep_retention
 from shared.db import session_scope
 from shared.models import Application, Dossier, Job, Message, utcnow
 from shared.retention import add_months
+from tests.beats import as_two_beats
 from tests.builders import Builders
 
 MONTH = timedelta(days=31)
@@ -174,22 +174,9 @@ def test_two_beats_at_once_anonymise_and_email_each_once(
     nearing = [_profile(client, build, hr, timedelta(days=3)) for _ in range(6)]
     expired = [_profile(client, build, hr, -timedelta(days=3)) for _ in range(6)]
     counts: list[int] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
-
-    def beat() -> None:
-        try:
-            start.wait()
-            counts.append(send_renewals(publish=_no_publish) + 100 * sweep_retention())
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    as_two_beats(
+        lambda: counts.append(send_renewals(publish=_no_publish) + 100 * sweep_retention())
+    )
     assert sum(counts) == 12 + 100 * 6
     assert sorted(str(m.application_id) for m in _renewals()) == sorted(nearing + expired)
     assert _anonymised(client, hr, *nearing) == [False] * 6
