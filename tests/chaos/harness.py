@@ -24,11 +24,12 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
-from sqlalchemy import make_url, select
+from sqlalchemy import make_url, select, update
 
 from tests.builders import seed_dossiers
 from tests.mailbox import SmtpServer, free_port
@@ -281,6 +282,7 @@ def start_chaos_stack(
         "DELIVERY_SWEEP_SECONDS": str(SWEEP_SECONDS),
         "DELIVERY_REDELIVER_SECONDS": str(REDELIVER_SECONDS),
         "DEADLINE_SWEEP_SECONDS": "30",
+        "RETENTION_SWEEP_SECONDS": str(SWEEP_SECONDS),  # scenario 7's CV bank renewals
         "VAR_DIR": str(logs / "var"),  # the embedded broker's own folder
         "PYTHONUNBUFFERED": "1",
         **extra,
@@ -387,6 +389,31 @@ def new_applications(http: httpx.Client, job_id: str, addresses: list[str]) -> l
         }
         ids.append(ok(http.post("/applications", json=body))["id"])
     return ids
+
+
+def cv_bank_profiles_nearing_their_end(http: httpx.Client, addresses: list[str]) -> None:
+    """One CV bank profile per address whose candidate last acted long enough ago that the
+    retention sweep asks them, now, whether to keep it (not yet anonymised)."""
+    from shared.db import session_scope
+    from shared.models import Application, utcnow
+    from shared.retention import add_months
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    acted = add_months(utcnow(), -settings.cv_bank_months) + timedelta(
+        days=settings.cv_bank_renewal_days / 2
+    )
+    ids = []
+    for n, email in enumerate(addresses):
+        body = {
+            "kind": "spontaneous",
+            "candidate": {"first_name": "Chaos", "last_name": f"CV {n}", "email": email},
+        }
+        ids.append(uuid.UUID(ok(http.post("/applications", json=body))["id"]))
+    with session_scope() as session:
+        session.execute(
+            update(Application).where(Application.id.in_(ids)).values(candidate_acted_at=acted)
+        )
 
 
 def validated(application_ids: list[str]) -> set[str]:

@@ -5,6 +5,8 @@
 - The notifier is stopped while a trial's invitations are queued: past DELIVERY_REDELIVER_SECONDS
   both beats' sweeps publish the waiting messages again, several times each; once the notifier
   is back every candidate still gets one invitation.
+- Meanwhile CV bank profiles near the end of their retention: both beats' renewal sweeps run
+  every second, and each candidate is asked once whether to keep theirs.
 """
 
 import time
@@ -18,6 +20,7 @@ from tests.chaos.harness import (
     Decisions,
     Tally,
     address,
+    cv_bank_profiles_nearing_their_end,
     invite_all,
     new_applications,
     new_job,
@@ -32,6 +35,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 def test_two_beats_at_once(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     run = run_id()
     invited = [address(run, n, "inv") for n in range(sized(20, 100))]
+    renewed = [address(run, n, "cv") for n in range(sized(10, 50))]
     decided = (
         [address(run, n, "val") for n in range(sized(5, 40))]
         if chaos_stack.api_broker is not None
@@ -39,7 +43,7 @@ def test_two_beats_at_once(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     )
     chaos_stack.start_second_beat()
     http = chaos_stack.hr()
-    tally = Tally("two beats at once", smtp, invited + decided)
+    tally = Tally("two beats at once", smtp, invited + renewed + decided)
 
     if decided:
         assert chaos_stack.api_broker is not None
@@ -55,6 +59,7 @@ def test_two_beats_at_once(chaos_stack: ChaosStack, smtp: SmtpServer) -> None:
     job = new_job(http, run, "-I")
     seed_dossiers(job, invited)
     invite_all(http, job)
+    cv_bank_profiles_nearing_their_end(http, renewed)
     time.sleep(REDELIVER_SECONDS + sized(4, 10))  # a few sweeps of both beats
     chaos_stack.start("notifier")
     tally.healed()
