@@ -79,18 +79,22 @@ def _replayable(scope: Scope) -> bool:
 
 @dataclass(frozen=True)
 class Caller:
-    """Whose keys: an API key's (acting on behalf of a person or not), or a person's signed in
-    with a token, whatever the front-end: a person's two front-ends sending the same key are
-    that person repeating themselves."""
+    """Whose keys: an API key's (acting on behalf of a person or not), a person's signed in
+    with a token, whatever the front-end (a person's two front-ends sending the same key are
+    that person repeating themselves), or a service's signed in with its own token (its client
+    id: a fresh token of the same client is the same caller)."""
 
     api_key_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
+    service: str | None = None
 
     def owns(self) -> ColumnElement[bool]:
         """The condition on idempotent_requests for this caller's rows."""
         if self.api_key_id is not None:
             return IdempotentRequest.api_key_id == self.api_key_id
-        return IdempotentRequest.person_id == self.person_id
+        if self.person_id is not None:
+            return IdempotentRequest.person_id == self.person_id
+        return IdempotentRequest.service == self.service
 
 
 @dataclass
@@ -133,11 +137,8 @@ def idempotent(request: Request, session: SessionDep, agent: CurrentAgent) -> No
         reserve(session, keyed, Caller(api_key_id=agent.key_id))
     elif agent.person_id is not None:
         reserve(session, keyed, Caller(person_id=agent.person_id))
-    else:  # a service's token: no key or person to keep its answers for
-        raise InvalidKey(
-            "Idempotency-Key is honoured with API keys and people's tokens, not with a "
-            "service's token"
-        )
+    else:  # a service's own token: its client id, whichever of its tokens it sends
+        reserve(session, keyed, Caller(service=agent.service))
 
 
 # What a write route declares: `@router.post(..., dependencies=[Idempotent])`.
@@ -152,6 +153,7 @@ def reserve(session: Session, keyed: Keyed, caller: Caller) -> None:
                 id=uuid.uuid4(),
                 api_key_id=caller.api_key_id,
                 person_id=caller.person_id,
+                service=caller.service,
                 key=keyed.key,
                 fingerprint=keyed.fingerprint,
             )

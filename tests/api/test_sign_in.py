@@ -366,10 +366,17 @@ def test_a_persons_token_repeating_a_keyed_write_gets_the_first_answer(
         [(first.json()["id"], "R-keyed"), (by_max.json()["id"], "R-keyed-2")]
     )
 
-    # A service's token has no key or person to keep its answers for.
+    # A service's own token (no person): the keys are the service's (its client id), across
+    # its tokens, and apart from the people's.
     _configure(monkeypatch, OIDC_ROLE_MAP="recrue-viewer=hr")
     service = {**bearer(signed_in.service_token()), "Idempotency-Key": "k-1"}
-    refused = client.post("/api/v1/jobs", json={**job, "reference": "R-svc"}, headers=service)
-    assert refused.status_code == 422
-    assert refused.json()["errors"][0]["field"] == "header.Idempotency-Key"
-    assert len(client.get("/api/v1/jobs", headers=service).json()["items"]) == 2
+    by_service = client.post("/api/v1/jobs", json={**job, "reference": "R-svc"}, headers=service)
+    assert by_service.status_code == 201 and "idempotent-replayed" not in by_service.headers
+    next_token = {**bearer(signed_in.service_token()), "Idempotency-Key": "k-1"}
+    assert next_token["Authorization"] != service["Authorization"]
+    repeated = client.post("/api/v1/jobs", json={**job, "reference": "R-svc"}, headers=next_token)
+    assert repeated.status_code == 201 and repeated.headers["idempotent-replayed"] == "true"
+    assert repeated.json() == by_service.json()
+    reused = client.post("/api/v1/jobs", json=job, headers=next_token)
+    assert reused.json()["type"] == "urn:recrue:problem:idempotency-key-reused"
+    assert len(client.get("/api/v1/jobs", headers=service).json()["items"]) == 3
