@@ -127,8 +127,8 @@ IDEMPOTENCY_KEY = {
     "description": (
         "Makes the write happen once: a repeat with the same key and the same request gets the "
         "first answer (`Idempotent-Replayed: true`); the same key with another request is a 422 "
-        "(`idempotency-key-reused`). Keys are per API key, or per person for a person's token "
-        "(a service's token may not send one: 422), and kept IDEMPOTENCY_KEY_HOURS."
+        "(`idempotency-key-reused`). Keys are per API key, per person for a person's token, or "
+        "per service (client id) for a service's own token, and kept IDEMPOTENCY_KEY_HOURS."
     ),
     "schema": {
         "type": "string",
