@@ -4,7 +4,7 @@ import threading
 from collections.abc import Callable
 
 
-def as_two_beats(tick: Callable[[], None]) -> None:
+def as_two_beats(tick: Callable[[], object]) -> None:
     """Run `tick` in two threads released together, as two beats would run one sweep; fail
     with what either raised."""
     errors: list[BaseException] = []

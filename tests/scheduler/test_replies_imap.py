@@ -3,7 +3,6 @@ the answers delivered by IMAP APPEND as real clients shape them, the poll task's
 called as beat would (twice, and by two pollers at once)."""
 
 import email
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 
 from services.scheduler.replies import HANDLED, IGNORED, poll, utf7_folder
 from shared.settings import Settings
+from tests.beats import as_two_beats
 from tests.dovecot import PASSWORD, USERNAME, Dovecot, running_dovecot
 from tests.itip import Answer, auto_reply, email_of
 from tests.replies_flow import invited, participation_of
@@ -106,21 +106,7 @@ def test_two_pollers_at_once_apply_each_answer_once(
         dovecot.append(email_of(answer, client_name))
         expected.append((p, "invited" if partstat == "TENTATIVE" else "declined", job))
 
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            results.append(poll(publish=_no_publish, settings=_settings(dovecot)))
-        except BaseException as exc:  # pragma: no cover - shown by the assert below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    as_two_beats(lambda: poll(publish=_no_publish, settings=_settings(dovecot)))
 
     for p, status, job in expected:
         assert participation_of(client, hr, p)["status"] == status
