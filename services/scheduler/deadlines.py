@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, case, func, select, tuple_, update
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from services.scheduler.invitations import answer_links, link_for, trial_context
+from services.scheduler.invitations import answer_links, link_for, message_key, trial_context
 from shared import history, links, loading, offers
 from shared.messages import Email, queue_messages, queued_keys
 from shared.models import Dossier, LinkPurpose, Participation, Trial, utcnow
@@ -82,11 +82,6 @@ def _every_due(
         last = (getattr(batch[-1], column.key), batch[-1].id)
 
 
-def _key(kind: str, participation: Participation) -> str:
-    """A reminder's message key: once per SEQUENCE (a new time reminds again)."""
-    return f"{kind}:{participation.id}:{participation.sequence}"
-
-
 def invited_well_before(invited_at: datetime, reminder_at: datetime, lead: timedelta) -> bool:
     """The invitation went out well before the reminder's time: at least the reminder's lead
     (the time it leaves before the deadline; at most a day) before it. Otherwise the candidate
@@ -130,10 +125,10 @@ def send_reminders(*, publish: Publish) -> int:
             )
             if _trial_reminder_due(participation, now)
         ]
-        sent = queued_keys(session, [_key(kind, p) for kind, p in due])
+        sent = queued_keys(session, [message_key(kind, p) for kind, p in due])
         tokens: list[dict[str, Any]] = []
         # Already reminded: no new email, and no new links.
-        emails = [_reminder(tokens, kind, p) for kind, p in due if _key(kind, p) not in sent]
+        emails = [_reminder(tokens, kind, p) for kind, p in due if message_key(kind, p) not in sent]
         links.insert_all(session, tokens)
         queue_messages(session, emails, actor=ACTOR)
     return len(emails)
@@ -167,7 +162,7 @@ def _reminder(tokens: list[dict[str, Any]], kind: str, participation: Participat
             context.update(answer_links(tokens, participation))
     return Email(
         kind=kind,
-        idempotency_key=_key(kind, participation),
+        idempotency_key=message_key(kind, participation),
         candidate=participation.dossier.candidate,
         context=context,
         dossier_id=participation.dossier_id,

@@ -15,6 +15,7 @@ from shared.emails.calendar_text import LinkKind
 from shared.messages import Email, queue_messages, queued_keys
 from shared.models import LinkPurpose, Participation, utcnow
 from shared.outbox import Publish, mark_done, unit_of_work
+from shared.participations import has_calendar_event
 from shared.tasks import CalendarChange, SendCalendars
 from shared.trial_events import trial_event
 from shared.workflow import ParticipationStatus
@@ -98,7 +99,7 @@ def send_calendars(
                 log.error("participation %s does not exist", change.participation_id)
             elif participation.sequence == change.sequence:
                 kind = _kind(participation, change.purpose)
-                current.append((change, participation, kind, _message_key(kind, participation)))
+                current.append((change, participation, kind, message_key(kind, participation)))
             # else superseded: the change of the newer SEQUENCE sends the current calendar
         # One query for the whole block: the emails already queued (a batch delivered twice).
         queued = queued_keys(session, [key for *_, key in current])
@@ -149,8 +150,9 @@ def _may_change_slot(participation: Participation) -> bool:
     return participation.slot_id is not None and _answers_until(participation) > utcnow()
 
 
-def _message_key(kind: str, participation: Participation) -> str:
-    """Once per SEQUENCE of the participation's calendar."""
+def message_key(kind: str, participation: Participation) -> str:
+    """An email about the participation, once per SEQUENCE of its calendar (a new time sends
+    again): its calendar emails, and the reminders."""
     return f"{kind}:{participation.id}:{participation.sequence}"
 
 
@@ -180,7 +182,7 @@ def _calendar_email(
         context["change_link"] = link
     if kind in _ENDINGS:
         # Never booked: no calendar entry to remove, and no time of theirs to name.
-        method = "CANCEL" if participation.starts_at is not None else None
+        method = "CANCEL" if has_calendar_event(participation) else None
     if kind == "cancellation":
         context["reason"] = event.reason
         if event.ending:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from services.scheduler import deadlines
 from services.scheduler.deadlines import expire_unanswered, send_reminders
-from services.scheduler.invitations import trial_context
+from services.scheduler.invitations import message_key, trial_context
 from shared import loading
 from shared.db import session_scope
 from shared.emails.texts import render
@@ -257,7 +257,7 @@ def _remind_now(participation_id: uuid.UUID) -> None:
         assert participation is not None
         reminder = Email(
             kind="response_reminder",
-            idempotency_key=deadlines._key("response_reminder", participation),
+            idempotency_key=message_key("response_reminder", participation),
             candidate=participation.dossier.candidate,
             context={
                 **trial_context(participation),
