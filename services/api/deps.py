@@ -20,9 +20,14 @@ from shared.settings import get_settings
 
 
 @lru_cache
-def get_publisher() -> Publish:
-    """The API's outbox publisher (a Celery producer on the configured broker)."""
+def _publisher() -> Publish:
     return celery_publisher(make_celery("recrue-api"))
+
+
+async def get_publisher() -> Publish:
+    """The API's outbox publisher (a Celery producer on the configured broker). Async, so that
+    FastAPI hands this cached value over without a trip through its thread pool."""
+    return _publisher()
 
 
 def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator[Session]:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from shared.db import session_scope
 from shared.models import Message, OutboxEvent
+from shared.outbox import flush_marks
 
 
 def test_submit_with_inline_candidate(client: Any, build: Any, hr: dict[str, str]) -> None:
@@ -56,6 +57,7 @@ def test_validate_specific_creates_dossier_and_queues_email(
     assert messages["items"][0]["idempotency_key"] == f"application_validated:{application['id']}"
     assert messages["items"][0]["to_address"] == application["candidate"]["email"]
 
+    flush_marks()  # the marks of what the API published are written a few ms later
     with session_scope() as session:
         message = session.scalars(select(Message)).one()
         event = session.scalars(select(OutboxEvent)).one()

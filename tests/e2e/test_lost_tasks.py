@@ -81,11 +81,16 @@ def test_a_calendar_change_whose_task_was_lost_is_sent_once(stack: Stack, mailbo
     mailbox.wait_for(1, where=lambda m: m.rcpt_tos == ["lost-calendar@example.org"])
     _stop(stack, "scheduler")
     invite_to_written_trial(http, job_id, dossier_id)
-    with session_scope() as session:
-        [event] = session.scalars(
-            select(OutboxEvent).where(OutboxEvent.task_name == SEND_CALENDARS)
-        ).all()
-        assert event.published_at is not None and event.done_at is None
+    deadline = time.monotonic() + 5  # the API marks what it published a few ms later
+    while True:
+        with session_scope() as session:
+            [event] = session.scalars(
+                select(OutboxEvent).where(OutboxEvent.task_name == SEND_CALENDARS)
+            ).all()
+        if event.published_at is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert event.published_at is not None and event.done_at is None
     _lose_every_task()
 
     _restart_worker(stack, "scheduler")

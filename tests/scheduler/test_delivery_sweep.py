@@ -14,9 +14,10 @@ from sqlalchemy import select, update
 from services.notifier.delivery import deliver
 from services.scheduler.deliveries import sweep_deliveries
 from services.scheduler.invitations import send_calendars
+from shared import outbox
 from shared.db import session_scope
 from shared.models import Message, OutboxEvent, utcnow
-from shared.outbox import relay
+from shared.outbox import flush_marks, relay
 from shared.settings import get_settings
 from shared.tasks import SEND_CALENDARS, SEND_MESSAGES, SendCalendars
 from tests.builders import Builders
@@ -154,6 +155,7 @@ def test_a_calendar_change_is_relayed_until_its_emails_are_queued(
     job = build.job()
     dossier = build.dossier(job)
     build.invite(build.written_trial(job), dossier)
+    flush_marks()
     with session_scope() as session:
         events = {e.task_name: e for e in session.scalars(select(OutboxEvent))}
         calendar, email = events[SEND_CALENDARS], events[SEND_MESSAGES]
@@ -180,6 +182,7 @@ def test_a_calendar_change_is_relayed_until_its_emails_are_queued(
         publish=lambda _: None,
         event_id=calendar.id,
     )
+    flush_marks()
     with session_scope() as session:
         assert session.get(OutboxEvent, calendar.id).done_at is not None  # type: ignore[union-attr]
     with session_scope() as session:
@@ -187,3 +190,24 @@ def test_a_calendar_change_is_relayed_until_its_emails_are_queued(
             update(OutboxEvent).values(published_at=utcnow() - redeliver - timedelta(seconds=1))
         )
     assert relay(published.append, grace=grace, redeliver=redeliver) == 0, "done: never again"
+
+
+def test_events_whose_marks_were_never_written_are_published_again(
+    client: Any, hr: dict[str, str], build: Builders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API marks what it published from a thread of its own, a few ms after the answer:
+    a process that dies before (here: its marks dropped) leaves them to the relay."""
+    monkeypatch.setattr(outbox._Marks, "add", lambda self, events: None)  # died before writing
+    build.dossier()  # validated: its email's event is published by the API
+    flush_marks()
+    with session_scope() as session:
+        [event] = session.scalars(select(OutboxEvent)).all()
+        assert event.published_at is None and event.task_name == SEND_MESSAGES
+    published: list[OutboxEvent] = []
+    assert relay(published.append, grace=timedelta(0), redeliver=timedelta(minutes=2)) == 1
+    assert [e.id for e in published] == [event.id], "the same event, the same task id"
+    monkeypatch.undo()
+
+    build.dossier()  # and once they are written, the relay leaves the event alone
+    flush_marks()
+    assert relay(published.append, grace=timedelta(0), redeliver=timedelta(minutes=2)) == 0
