@@ -7,6 +7,7 @@ from pydantic import Field, field_validator, model_validator
 
 from services.api.candidates.schemas import CandidateCreate, CandidateRef
 from services.api.schemas import (
+    MAX_DEPTH,
     AwareUTC,
     Input,
     Omittable,
@@ -24,6 +25,11 @@ ApplicationStatusName = Literal[
 
 # A profile is free-form JSON (what the front-end shows of a CV); its JSON text is bounded.
 MAX_PROFILE_CHARS = 65_536
+PROFILE = (
+    "Free-form JSON: what the front-end shows of a CV. At any depth, no key or text holds a NUL "
+    f"character; it nests at most {MAX_DEPTH} levels and its JSON text is at most "
+    f"{MAX_PROFILE_CHARS:,} characters (a 422 otherwise)."
+)
 
 
 def _bounded_profile(profile: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -57,7 +63,7 @@ class ApplicationCreate(Input):
     candidate_id: uuid.UUID | None = None
     candidate: CandidateCreate | None = None
     cover_letter: str | None = Field(default=None, max_length=20_000)
-    profile: dict[str, Any] = Field(default_factory=dict)
+    profile: dict[str, Any] = Field(default_factory=dict, description=PROFILE)
 
     _profile = field_validator("profile")(_bounded_profile)
 
@@ -88,7 +94,7 @@ class ApplicationOut(Resource):
 
 class ApplicationUpdate(Input):
     cover_letter: str | None = Field(default=None, max_length=20_000)
-    profile: Omittable[dict[str, Any]] = None
+    profile: Omittable[dict[str, Any]] = Field(default=None, description=PROFILE)
 
     _profile = field_validator("profile")(_bounded_profile)
 
