@@ -4,6 +4,9 @@ The rows say what remains to do: a waiting email no task took in time is publish
 send whose worker died becomes `unknown`, is listed in the notices, and HR may resend it.
 """
 
+import os
+import signal
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -15,7 +18,7 @@ from services.notifier.delivery import deliver
 from services.scheduler.deliveries import sweep_deliveries
 from services.scheduler.invitations import send_calendars
 from shared import outbox
-from shared.db import session_scope
+from shared.db import forget_parent_connections, session_scope
 from shared.models import Message, OutboxEvent, utcnow
 from shared.outbox import flush_marks, relay
 from shared.settings import get_settings
@@ -211,3 +214,39 @@ def test_events_whose_marks_were_never_written_are_published_again(
     build.dossier()  # and once they are written, the relay leaves the event alone
     flush_marks()
     assert relay(published.append, grace=timedelta(0), redeliver=timedelta(minutes=2)) == 0
+
+
+def test_a_forked_worker_writes_its_own_marks(
+    client: Any, hr: dict[str, str], build: Builders
+) -> None:
+    """A prefork child marks what it publishes, even if the parent's mark thread was writing
+    (holding its lock) at the fork: the child gets a lock and a thread of its own."""
+    build.dossier()  # the API published its email's event: the parent's mark thread runs
+    flush_marks()
+    with session_scope() as session:
+        session.execute(update(OutboxEvent).values(published_at=None))
+        [event] = session.scalars(select(OutboxEvent)).all()
+    outbox._marks._writing.acquire()  # the parent's thread in the middle of a flush
+    try:
+        child = os.fork()
+        if child == 0:  # pragma: no cover (the child's exit status is the assertion)
+            status = 1
+            try:
+                forget_parent_connections()
+                outbox._marks.add([event])
+                flush_marks()
+                status = 0
+            finally:
+                os._exit(status)
+    finally:
+        outbox._marks._writing.release()
+    deadline = time.monotonic() + 30
+    while (ended := os.waitpid(child, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if ended[0] == 0:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+    assert ended[0] == child, "the child's flush waited on the lock its parent held"
+    assert os.waitstatus_to_exitcode(ended[1]) == 0
+    with session_scope() as session:
+        assert session.get(OutboxEvent, event.id).published_at is not None  # type: ignore[union-attr]
