@@ -1,12 +1,13 @@
 """Dependencies: the unit of work, the outbox publisher and the calling agent."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from services.api import oidc
 from services.api.api_keys.service import find_agent
@@ -15,7 +16,8 @@ from services.api.errors import Forbidden, Unauthorized
 from services.api.people.service import agent_for_key, agent_for_token
 from shared.acting import act
 from shared.celery_app import make_celery
-from shared.outbox import Publish, celery_publisher, unit_of_work
+from shared.db import get_sessionmaker
+from shared.outbox import Publish, celery_publisher, commit
 from shared.settings import get_settings
 
 
@@ -24,16 +26,23 @@ def _publisher() -> Publish:
     return celery_publisher(make_celery("recrue-api"))
 
 
-async def get_publisher() -> Publish:
-    """The API's outbox publisher (a Celery producer on the configured broker). Async, so that
-    FastAPI hands this cached value over without a trip through its thread pool."""
-    return _publisher()
-
-
-def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator[Session]:
-    """One transaction per request: committed on success, then its events published."""
-    with unit_of_work(publish) as session:
+async def get_session() -> AsyncIterator[Session]:
+    """One transaction per request: committed once the route returns, then its events
+    published. Async, so that a request enters FastAPI's thread pool as few times as it can
+    (FastAPI hands a sync dependency's setup and teardown to it separately from the route):
+    the session is made here, on the event loop (it connects at its first statement), and
+    only its commit or rollback goes to the thread pool."""
+    session = get_sessionmaker()()
+    try:
         yield session
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            await run_in_threadpool(commit, session, _publisher())
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        session.close()
 
 
 # scope="function": commit (and publish) once the route returns, before the response is sent,
@@ -93,7 +102,7 @@ CurrentAgent = Annotated[Agent, Depends(current_agent)]
 def roles(*allowed: Role):  # type: ignore[no-untyped-def]
     """A dependency that lets only agents with one of `allowed` roles through (403 otherwise)."""
 
-    def check(agent: CurrentAgent) -> Agent:
+    async def check(agent: CurrentAgent) -> Agent:  # async: no trip through the thread pool
         if not has_role(agent, allowed):
             held = ", ".join(sorted(agent.roles)) or "none"
             raise Forbidden(f"role '{held}' may not do this", required=list(allowed))
