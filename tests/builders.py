@@ -173,3 +173,26 @@ def seed_dossiers(job_id: str | uuid.UUID, addresses: list[str], first_name: str
         ):
             for start in range(0, len(rows), 2000):
                 connection.execute(insert(model), rows[start : start + 2000])
+
+
+def booking_links(trial_id: str) -> list[str]:
+    """A booking link (its path) for each participation of a slot trial, in invitation order,
+    as the invitation emails carry them."""
+    from sqlalchemy import select
+
+    from services.scheduler.invitations import link_for
+    from shared import links, loading
+    from shared.db import session_scope
+    from shared.models import LinkPurpose, Participation
+
+    tokens: list[dict[str, Any]] = []
+    with session_scope() as session:
+        found = session.scalars(
+            select(Participation)
+            .where(Participation.trial_id == uuid.UUID(trial_id))
+            .options(*loading.PARTICIPATION)
+            .order_by(Participation.created_at, Participation.id)
+        ).all()
+        urls = [link_for(tokens, p, LinkPurpose.BOOK_SLOT) for p in found]
+        links.insert_all(session, tokens)
+    return [url[url.index("/c/") :] for url in urls]

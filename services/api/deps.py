@@ -1,13 +1,14 @@
 """Dependencies: the unit of work, the outbox publisher and the calling agent."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from typing import Annotated
 
+import anyio
+from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from services.api import oidc
 from services.api.api_keys.service import find_agent
@@ -36,13 +37,22 @@ async def get_session() -> AsyncIterator[Session]:
     try:
         yield session
         if session.in_transaction() or session.new or session.dirty or session.deleted:
-            await run_in_threadpool(commit, session, _publisher())
+            await _ending(commit, session, _publisher())
     except BaseException:
         if session.in_transaction():
-            await run_in_threadpool(session.rollback)
+            await _ending(session.rollback)
         raise
     finally:
         session.close()
+
+
+async def _ending(end: Callable[..., None], *args: object) -> None:
+    """Commit or roll back outside the thread pool's limit, as FastAPI ends a sync dependency:
+    the session holds a connection by then, and waiting for one of the pool's threads with it
+    could stop the process (every thread waiting for a connection, every connection for a
+    thread: 500 bookings at once did). Shielded: a client that leaves does not cut it short."""
+    with CancelScope(shield=True):
+        await anyio.to_thread.run_sync(end, *args, limiter=CapacityLimiter(1))
 
 
 # scope="function": commit (and publish) once the route returns, before the response is sent,

@@ -1,16 +1,10 @@
 """How many SQL statements the list routes and the candidate pages send: a fixed number, however
 many rows they show (every relationship raises unless its query loads it: no query per row)."""
 
-import uuid
 from typing import Any
 
-from sqlalchemy import select
-
-from services.scheduler.invitations import link_for
-from shared import links, loading
-from shared.db import session_scope
-from shared.models import LinkPurpose, Participation
 from shared.outbox import flush_marks
+from tests.builders import booking_links
 
 # A request's own statements: the API key, then the page (`total` only with count=true); the
 # loads of its rows.
@@ -73,20 +67,6 @@ def test_the_lists_send_as_many_statements_for_2_rows_as_for_12(
     assert max(after.values()) <= LIST_BUDGET, after
 
 
-def _booking_links(trial_id: str) -> list[str]:
-    tokens: list[dict[str, Any]] = []
-    with session_scope() as session:
-        found = session.scalars(
-            select(Participation)
-            .where(Participation.trial_id == uuid.UUID(trial_id))
-            .options(*loading.PARTICIPATION)
-            .order_by(Participation.created_at, Participation.id)
-        ).all()
-        urls = [link_for(tokens, p, LinkPurpose.BOOK_SLOT) for p in found]
-        links.insert_all(session, tokens)
-    return [url[url.index("/c/") :] for url in urls]
-
-
 def test_a_booking_page_and_a_booking_send_a_fixed_number_of_statements(
     client: Any, build: Any, hr: dict[str, str], statements: list[str]
 ) -> None:
@@ -95,7 +75,7 @@ def test_a_booking_page_and_a_booking_send_a_fixed_number_of_statements(
     trial = client.post(f"/api/v1/jobs/{job['id']}/trials", json=body, headers=hr).json()
     build.invite(trial, *[build.dossier(job) for _ in range(6)])
     slots = client.get(f"/api/v1/trials/{trial['id']}/slots", headers=hr).json()["items"]
-    first, second, *_ = _booking_links(trial["id"])
+    first, second, *_ = booking_links(trial["id"])
 
     pages = [_count(statements, client, "GET", path) for path in (first, second)]
     booked = [
