@@ -107,14 +107,8 @@ def unit_of_work(publish: Publish) -> Iterator[Session]:
     """A transaction that publishes the events it wrote once it has committed."""
     with session_scope() as session:
         yield session
-        commit(session, publish)
-
-
-def commit(session: Session, publish: Publish) -> None:
-    """Commit the session's transaction, then publish the events it wrote."""
-    session.commit()
-    written = session.info.pop(_WRITTEN, [])
-    session.info.pop(_BATCHES, None)
+        written = session.info.pop(_WRITTEN, [])
+        session.info.pop(_BATCHES, None)
     if written:
         publish_written(written, publish)
 

@@ -1,11 +1,9 @@
 """Dependencies: the unit of work, the outbox publisher and the calling agent."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated
 
-import anyio
-from anyio import CancelScope, CapacityLimiter
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -17,8 +15,7 @@ from services.api.errors import Forbidden, Unauthorized
 from services.api.people.service import agent_for_key, agent_for_token
 from shared.acting import act
 from shared.celery_app import make_celery
-from shared.db import get_sessionmaker
-from shared.outbox import Publish, celery_publisher, commit
+from shared.outbox import Publish, celery_publisher, unit_of_work
 from shared.settings import get_settings
 
 
@@ -27,32 +24,16 @@ def _publisher() -> Publish:
     return celery_publisher(make_celery("recrue-api"))
 
 
-async def get_session() -> AsyncIterator[Session]:
-    """One transaction per request: committed once the route returns, then its events
-    published. Async, so that a request enters FastAPI's thread pool as few times as it can
-    (FastAPI hands a sync dependency's setup and teardown to it separately from the route):
-    the session is made here, on the event loop (it connects at its first statement), and
-    only its commit or rollback goes to the thread pool."""
-    session = get_sessionmaker()()
-    try:
+async def get_publisher() -> Publish:
+    """The API's outbox publisher (a Celery producer on the configured broker). Async, so that
+    FastAPI hands this cached value over without a trip through its thread pool."""
+    return _publisher()
+
+
+def get_session(publish: Annotated[Publish, Depends(get_publisher)]) -> Iterator[Session]:
+    """One transaction per request: committed on success, then its events published."""
+    with unit_of_work(publish) as session:
         yield session
-        if session.in_transaction() or session.new or session.dirty or session.deleted:
-            await _ending(commit, session, _publisher())
-    except BaseException:
-        if session.in_transaction():
-            await _ending(session.rollback)
-        raise
-    finally:
-        session.close()
-
-
-async def _ending(end: Callable[..., None], *args: object) -> None:
-    """Commit or roll back outside the thread pool's limit, as FastAPI ends a sync dependency:
-    the session holds a connection by then, and waiting for one of the pool's threads with it
-    could stop the process (every thread waiting for a connection, every connection for a
-    thread: 500 bookings at once did). Shielded: a client that leaves does not cut it short."""
-    with CancelScope(shield=True):
-        await anyio.to_thread.run_sync(end, *args, limiter=CapacityLimiter(1))
 
 
 # scope="function": commit (and publish) once the route returns, before the response is sent,
@@ -112,7 +93,7 @@ CurrentAgent = Annotated[Agent, Depends(current_agent)]
 def roles(*allowed: Role):  # type: ignore[no-untyped-def]
     """A dependency that lets only agents with one of `allowed` roles through (403 otherwise)."""
 
-    async def check(agent: CurrentAgent) -> Agent:  # async: no trip through the thread pool
+    def check(agent: CurrentAgent) -> Agent:
         if not has_role(agent, allowed):
             held = ", ".join(sorted(agent.roles)) or "none"
             raise Forbidden(f"role '{held}' may not do this", required=list(allowed))

@@ -123,10 +123,9 @@ class InvalidKey(DomainError):
         return invalid([field_error(KEY_FIELD, self.detail)])
 
 
-async def idempotent(request: Request, session: SessionDep, agent: CurrentAgent) -> None:
+def idempotent(request: Request, session: SessionDep, agent: CurrentAgent) -> None:
     """The dependency of every write of the HR API: the request's Idempotency-Key, if it has
-    one, is checked and reserved in the write's transaction, before the write itself. Async:
-    a write without a key does not pay a trip through the thread pool."""
+    one, is checked and reserved in the write's transaction, before the write itself."""
     keyed: Keyed | None = getattr(request.state, "idempotency", None)
     if keyed is None:
         return
@@ -135,12 +134,11 @@ async def idempotent(request: Request, session: SessionDep, agent: CurrentAgent)
             f"must be 1 to {MAX_KEY} printable ASCII characters, no space at either end"
         )
     if agent.key_id is not None:
-        caller = Caller(api_key_id=agent.key_id)
+        reserve(session, keyed, Caller(api_key_id=agent.key_id))
     elif agent.person_id is not None:
-        caller = Caller(person_id=agent.person_id)
+        reserve(session, keyed, Caller(person_id=agent.person_id))
     else:  # a service's own token: its client id, whichever of its tokens it sends
-        caller = Caller(service=agent.service)
-    await anyio.to_thread.run_sync(reserve, session, keyed, caller)
+        reserve(session, keyed, Caller(service=agent.service))
 
 
 # What a write route declares: `@router.post(..., dependencies=[Idempotent])`.

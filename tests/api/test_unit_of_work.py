@@ -6,10 +6,9 @@ from typing import Any
 import anyio
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from services.api import deps
-from shared.db import get_engine
+from shared import db
 from tests.builders import booking_links
 
 
@@ -47,9 +46,9 @@ def test_bookings_at_once_never_hold_the_pool_while_waiting_for_a_thread(
     slot = client.get(f"/api/v1/trials/{trial['id']}/slots", headers=hr).json()["items"][0]
     paths = booking_links(trial["id"])
 
-    url = get_engine().url.render_as_string(hide_password=False)
+    url = db.get_engine().url.render_as_string(hide_password=False)
     one = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=5)
-    monkeypatch.setattr(deps, "get_sessionmaker", lambda: sessionmaker(one, expire_on_commit=False))
+    monkeypatch.setattr(db, "get_engine", lambda: one)
 
     async def two_threads() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = 2
